@@ -30,7 +30,10 @@ export interface DatasetOptions extends PoseOptions {
   holdoutEvery?: number;
   /** Number of images decoded at once (default 4; sharp runs them on libuv's thread pool). */
   concurrency?: number;
-  /** Downscale resampling kernel (default 'mitchell': soft, little ringing, close to a box average). */
+  /**
+   * Downscale resampling kernel (default 'cubic', Catmull-Rom: on fox at K = 4 it is the closest of
+   * sharp's kernels to the exact 4x4 box average, 48–50 dB PSNR, against 45–46 dB for 'mitchell').
+   */
   kernel?: DownscaleKernel;
 }
 
@@ -54,7 +57,7 @@ export const DEFAULT_DATASET_OPTIONS: Readonly<ResolvedDatasetOptions> = Object.
   boxHalfSize: undefined,
   holdoutEvery: 8,
   concurrency: 4,
-  kernel: 'mitchell',
+  kernel: 'cubic',
 });
 
 const KERNELS: readonly DownscaleKernel[] = ['mitchell', 'cubic', 'linear', 'lanczos3'];

@@ -9,7 +9,7 @@
 
 import { access } from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
+import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import type { DownscaleKernel } from './dataset-options.ts';
 import { DatasetError } from './dataset-error.ts';
 
@@ -27,7 +27,7 @@ export interface ImageSize {
 /** A decoded 8-bit RGBA image. */
 export interface DecodedRgba extends ImageSize {
   /** Row-major RGBA, `width * height * 4` bytes, not premultiplied. */
-  rgba: Uint8Array;
+  rgba: Uint8Array<ArrayBuffer>;
   /** Whether the file had an alpha channel. */
   hasAlphaChannel: boolean;
 }
@@ -96,8 +96,8 @@ export async function decodeRgba(
   target: ImageSize,
   kernel: DownscaleKernel,
 ): Promise<DecodedRgba> {
-  let meta: sharp.Metadata;
-  let out: { data: Buffer; info: sharp.OutputInfo };
+  let meta: Metadata;
+  let out: { data: Buffer; info: OutputInfo };
   try {
     const img = sharp(file);
     meta = await img.metadata();
@@ -112,14 +112,16 @@ export async function decodeRgba(
     throw new DatasetError(`cannot decode image ${file}: ${(e as Error).message}`, { path: file, cause: e });
   }
   const { data, info } = out;
-  if (info.channels !== 4 || info.depth !== 'uchar' || info.width !== target.width || info.height !== target.height) {
+  // byteLength also proves 8-bit samples (sharp's typings omit `info.depth`).
+  if (info.width !== target.width || info.height !== target.height || data.byteLength !== info.width * info.height * 4) {
     throw new DatasetError(
-      `unexpected decode of ${file}: ${info.width}x${info.height}x${info.channels} ${String(info.depth)}`,
+      `unexpected decode of ${file}: ${info.width}x${info.height}x${info.channels} in ${data.byteLength} bytes`,
       { path: file },
     );
   }
   return {
-    rgba: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    // A Buffer returned by sharp is never backed by a SharedArrayBuffer.
+    rgba: new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength),
     width: info.width,
     height: info.height,
     hasAlphaChannel: meta.hasAlpha === true,
@@ -138,7 +140,7 @@ export async function decodeMask(
   target: ImageSize,
   kernel: DownscaleKernel,
 ): Promise<Uint8Array> {
-  let out: { data: Buffer; info: sharp.OutputInfo };
+  let out: { data: Buffer; info: OutputInfo };
   try {
     const img = sharp(file);
     const meta = await img.metadata();
@@ -153,8 +155,8 @@ export async function decodeMask(
     throw new DatasetError(`cannot decode mask ${file}: ${(e as Error).message}`, { path: file, cause: e });
   }
   const { data, info } = out;
-  if (info.channels !== 1 || info.depth !== 'uchar') {
-    throw new DatasetError(`unexpected decode of mask ${file}: ${info.channels} channels ${String(info.depth)}`, {
+  if (data.byteLength !== target.width * target.height || info.width !== target.width) {
+    throw new DatasetError(`unexpected decode of mask ${file}: ${info.channels} channels in ${data.byteLength} bytes`, {
       path: file,
     });
   }

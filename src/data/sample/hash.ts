@@ -1,0 +1,24 @@
+/**
+ * Integer hashing and a small seeded PRNG for the synthetic sample: deterministic, allocation-free,
+ * and identical on every platform (only 32-bit integer arithmetic).
+ */
+
+/** Hashes two integers and a seed to a well-mixed unsigned 32-bit integer (murmur3 finaliser). */
+export function hash3(a: number, b: number, seed: number): number {
+  let h = (Math.imul(a | 0, 0x27d4eb2d) ^ Math.imul(b | 0, 0x165667b1) ^ Math.imul(seed | 0, 0x9e3779b1)) | 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** A mulberry32 generator: returns uniform floats in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

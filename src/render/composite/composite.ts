@@ -1,0 +1,16 @@
+/** Volume rendering forward/backward and the MSE loss (launcher of composite.wgsl). */
+import { Kernel, wgsl } from '../../gpu/kernel.ts';
+
+export const compositeKernel = new Kernel({
+  name: 'composite',
+  source: wgsl(import.meta.url, './composite.wgsl'),
+  bindings: [
+    ['rays', 'read-only-storage'], ['rayRange', 'read-only-storage'], ['density', 'read-only-storage'], ['rgb', 'read-only-storage'],
+    ['dRgb', 'storage'], ['dDensity', 'storage'], ['rayOut', 'storage'],
+  ],
+  params: [['count', 'u32'], ['mode', 'u32'], ['densStride', 'u32'], ['numRays', 'f32'], ['minTransmittance', 'f32'], ['dt', 'f32']],
+} as const);
+
+/** Composite modes. */
+export const COMPOSITE_TRAIN = 0;
+export const COMPOSITE_RENDER = 1;

@@ -1,0 +1,89 @@
+// Volume rendering (the paper's eq. 6) with its backward pass and the MSE loss (eq. 7), one invocation
+// per ray, as Instant-NGP fuses them:
+//   σ_i = exp(s_i) (s_i the raw density output),  c_i = sigmoid(z_i) (z_i the raw colour outputs),
+//   α_i = 1 − exp(−σ_i·dt_i),  T_i = Π_{j<i}(1 − α_j),  w_i = T_i·α_i,
+//   C = Σ_i w_i·c_i + T_N·bg,   marching stops once T < 1e-4 (the same samples count in both passes).
+// Training (mode 0): target = rgb_t·a_t + bg·(1 − a_t); L_ray = mean_c (C − target)²; the loss is the
+// mean over the rays in the batch, so dL/dC = 2(C − target)/(3·numRays). Backward:
+//   dL/dz_i = w_i·c_i(1 − c_i)·dL/dC
+//   dL/ds_i = σ_i·dt_i·(T_{i+1}·c_i − (C − C_{≤i}))·dL/dC   (σ' with exp(clamp(s, −15, 15)) as Instant-NGP)
+// Rendering (mode 1): writes (C, 1 − T_N) per ray.
+// Bindings: rays, rayRange, density (raw density output s at sample·densStride), rgb (raw colour z, 3 per
+// sample), dRgb (out, 3 per sample), dDensity (out, 1 per sample), rayOut (loss per ray in mode 0, rgba in
+// mode 1), params.
+struct Params {
+  count: u32,
+  mode: u32,
+  densStride: u32,
+  numRays: f32,
+  minTransmittance: f32,
+  dt: f32,
+}
+struct Ray { o: vec4<f32>, d: vec4<f32>, target_rgba: vec4<f32>, bg: vec4<f32> }
+@group(0) @binding(0) var<storage, read> rays: array<Ray>;
+@group(0) @binding(1) var<storage, read> rayRange: array<vec2<u32>>;
+@group(0) @binding(2) var<storage, read> density: array<f32>;
+@group(0) @binding(3) var<storage, read> rgb: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dRgb: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dDensity: array<f32>;
+@group(0) @binding(6) var<storage, read_write> rayOut: array<vec4<f32>>;
+@group(0) @binding(7) var<uniform> params: Params;
+
+override WG: u32 = 64;
+
+fn sigmoid3(z: vec3<f32>) -> vec3<f32> { return 1.0 / (1.0 + exp(-z)); }
+fn raw_rgb(s: u32) -> vec3<f32> { return vec3<f32>(rgb[3u * s], rgb[3u * s + 1u], rgb[3u * s + 2u]); }
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let r = gid.x + gid.y * nwg.x * WG;
+  if (r >= params.count) { return; }
+  let ray = rays[r];
+  let range = rayRange[r];
+  let dt = params.dt;
+  // Forward.
+  var T = 1.0;
+  var C = vec3<f32>(0.0);
+  var used = 0u;
+  for (var k = 0u; k < range.y; k++) {
+    if (T < params.minTransmittance) { break; }
+    let s = range.x + k;
+    let sigma = exp(min(density[s * params.densStride], 15.0));
+    let alpha = 1.0 - exp(-sigma * dt);
+    C += T * alpha * sigmoid3(raw_rgb(s));
+    T *= 1.0 - alpha;
+    used = k + 1u;
+  }
+  let Cfull = C + T * ray.bg.xyz;
+  if (params.mode == 1u) {
+    rayOut[r] = vec4<f32>(Cfull, 1.0 - T);
+    return;
+  }
+  let tgt = ray.target_rgba.xyz * ray.target_rgba.w + ray.bg.xyz * (1.0 - ray.target_rgba.w);
+  let diff = Cfull - tgt;
+  rayOut[r] = vec4<f32>(dot(diff, diff) / 3.0, f32(used), 0.0, 0.0);
+  let dC = 2.0 * diff / (3.0 * params.numRays);
+  // Backward: a second pass over the same samples, with the suffix C − C_{≤i} from the total.
+  var Ti = 1.0;
+  var Cacc = vec3<f32>(0.0);
+  for (var k = 0u; k < range.y; k++) {
+    let s = range.x + k;
+    if (k >= used) {
+      dRgb[3u * s] = 0.0; dRgb[3u * s + 1u] = 0.0; dRgb[3u * s + 2u] = 0.0;
+      dDensity[s] = 0.0;
+      continue;
+    }
+    let raw = density[s * params.densStride];
+    let sigma = exp(min(raw, 15.0));
+    let alpha = 1.0 - exp(-sigma * dt);
+    let c = sigmoid3(raw_rgb(s));
+    let w = Ti * alpha;
+    Cacc += w * c;
+    let Tnext = Ti * (1.0 - alpha);
+    let dz = w * c * (1.0 - c) * dC;
+    dRgb[3u * s] = dz.x; dRgb[3u * s + 1u] = dz.y; dRgb[3u * s + 2u] = dz.z;
+    let dsig = dt * dot(Tnext * c - (Cfull - Cacc), dC);
+    dDensity[s] = dsig * exp(clamp(raw, -15.0, 15.0));
+    Ti = Tnext;
+  }
+}
