@@ -23,6 +23,7 @@ import {
 } from './transforms-json.ts';
 import { poseToUnit, type WorldToUnit } from './unit-box.ts';
 
+// Re-exports, so that callers of the loaders need only this module.
 export type { Intrinsics } from './camera.ts';
 export type { DatasetOptions, PoseOptions } from './dataset-options.ts';
 export { DatasetError } from './dataset-error.ts';
@@ -85,6 +86,25 @@ async function storedSize(file: TransformsFile): Promise<{ size: ImageSize; from
   return { size: await readImageSize(first), from: `the first image ${first}` };
 }
 
+/**
+ * What both loaders derive from a parsed file, in one place so they agree: the stored image size,
+ * the (downscaled) intrinsics and the world → unit-box mapping.
+ */
+async function cameraAndBox(
+  file: TransformsFile,
+  o: { downscale: number; boxHalfSize: number | undefined },
+): Promise<{ source: ImageSize; sourceFrom: string; intrinsics: Intrinsics; worldToUnit: WorldToUnit }> {
+  const { size: source, from: sourceFrom } = await storedSize(file);
+  const target = downscaledSize(source, o.downscale);
+  const full = intrinsicsFromCamera(file.camera, source, file.jsonPath);
+  return {
+    source,
+    sourceFrom,
+    intrinsics: resizeIntrinsics(full, target.width, target.height),
+    worldToUnit: resolveWorldToUnit(file, o.boxHalfSize),
+  };
+}
+
 /** Train / test indices: `i % every === 0` → test; every = 0 → all train. */
 export function holdoutSplit(count: number, every: number): { train: number[]; test: number[] } {
   const train: number[] = [];
@@ -114,14 +134,8 @@ export async function loadPosedDataset(dir: string, opts: DatasetOptions = {}): 
           : await resolveImageFile(file.baseDir, f.maskPath, `mask of frame ${f.filePath}`),
     })),
   );
-  const { size: source, from: sourceFrom } = await storedSize(file);
-  const target = downscaledSize(source, o.downscale);
-  const intrinsics = resizeIntrinsics(
-    intrinsicsFromCamera(file.camera, source, file.jsonPath),
-    target.width,
-    target.height,
-  );
-  const worldToUnit = resolveWorldToUnit(file, o.boxHalfSize);
+  const { source, sourceFrom, intrinsics, worldToUnit } = await cameraAndBox(file, o);
+  const target: ImageSize = { width: intrinsics.width, height: intrinsics.height };
 
   let hasAlpha = false;
   const frames = await mapLimit(file.frames, o.concurrency, async (f, i): Promise<Frame> => {
@@ -157,10 +171,7 @@ function alphaIsOpaque(rgba: Uint8Array): boolean {
 export async function loadPoses(filePath: string, opts: PoseOptions = {}): Promise<PoseSet> {
   const o = resolveDatasetOptions({ downscale: opts.downscale, boxHalfSize: opts.boxHalfSize });
   const file = await readTransformsFile(filePath);
-  const { size: source } = await storedSize(file);
-  const { width, height } = downscaledSize(source, o.downscale);
-  const intrinsics = resizeIntrinsics(intrinsicsFromCamera(file.camera, source, file.jsonPath), width, height);
-  const worldToUnit = resolveWorldToUnit(file, o.boxHalfSize);
+  const { intrinsics, worldToUnit } = await cameraAndBox(file, o);
   return {
     intrinsics,
     c2w: file.frames.map((f) => poseToUnit(f.c2w, worldToUnit)),

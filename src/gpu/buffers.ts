@@ -26,7 +26,7 @@ export function upload(ctx: GpuContext, label: string, data: ArrayBufferView): G
 
 /** Writes `data` into `buf` at `offset` (padding the copy to 4 bytes). */
 export function write(ctx: GpuContext, buf: GPUBuffer, data: ArrayBufferView, offset = 0): void {
-  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const bytes = new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
   if (bytes.byteLength % 4 === 0) ctx.device.queue.writeBuffer(buf, offset, bytes);
   else {
     const padded = new Uint8Array(Math.ceil(bytes.byteLength / 4) * 4);

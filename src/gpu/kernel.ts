@@ -105,7 +105,7 @@ export type BufferBinding = GPUBuffer | { buffer: GPUBuffer; offset?: number; si
 /** Uniform slots for one batch of dispatches; each dispatch gets its own 256-byte-aligned slot. */
 class UniformArena {
   private readonly buffer: GPUBuffer;
-  private readonly host: Uint8Array;
+  private readonly host: Uint8Array<ArrayBuffer>;
   private used = 0;
   constructor(device: GPUDevice, readonly capacity: number) {
     this.buffer = device.createBuffer({ label: 'uniform-arena', size: capacity, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });

@@ -26,9 +26,9 @@ export interface SampleOptions {
   samplesPerPixel?: number;
   /** Seed of the pixel jitter and of the printed glyph patterns, default 1 (integer in [0, 2³²)). */
   seed?: number;
-  /** Horizontal field of view in degrees (`camera_angle_x`), default 45 (in [10, 120]). */
+  /** Horizontal field of view in degrees (`camera_angle_x`), default 60 (in [10, 120]). */
   fovDeg?: number;
-  /** Distance of every camera from the world origin (the object centre), default 3.8 (in [2, 20]). */
+  /** Distance of every camera from the world origin (the object centre), default 4 (in [2, 20]). */
   distance?: number;
   /** Mean camera elevation above the horizontal plane in degrees, default 20. */
   elevationDeg?: number;
@@ -77,8 +77,8 @@ export const SAMPLE_DEFAULTS: Readonly<Omit<ResolvedSampleOptions, 'out' | 'onPr
   fps: 24,
   samplesPerPixel: 4,
   seed: 1,
-  fovDeg: 45,
-  distance: 3.8,
+  fovDeg: 60,
+  distance: 4,
   elevationDeg: 20,
   elevationSwingDeg: 8,
   orbitDeg: 360,

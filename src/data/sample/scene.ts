@@ -18,24 +18,36 @@
  * All functions are allocation-free; results go to the shared {@link hit} record.
  */
 
-/** Part ids stored in {@link hit}; ids below {@link PART_FLOOR} belong to the object. */
+/** Part id: no hit. Ids below {@link PART_FLOOR} belong to the object. */
 export const PART_NONE = 0;
+/** Part id: the pedestal (cylinder side, or its top disc when `aux` is 1). */
 export const PART_PEDESTAL = 1;
+/** Part id: the vase body (surface of revolution). */
 export const PART_VASE = 2;
+/** Part id: the flat disc closing the top of the vase body. */
 export const PART_CAP = 3;
+/** Part id: the lid sphere. */
 export const PART_LID = 4;
+/** Part id: a ring handle (`aux` = ±1, the side of x it is on). */
 export const PART_HANDLE = 5;
+/** Part id: the finial's thin vertical rod. */
 export const PART_ROD = 6;
+/** Part id: the finial's ball. */
 export const PART_BALL = 7;
+/** Part id: the finial's thin horizontal ring. */
 export const PART_RING = 8;
+/** Part id: a spoke of the finial ring (`aux` 0 = along x, 1 = along y). */
 export const PART_SPOKE = 9;
+/** Part id: the floor plane (background). */
 export const PART_FLOOR = 16;
+/** Part id: the backdrop sphere (background). */
 export const PART_BACKDROP = 17;
 
-/** Slots of {@link hit}. */
+/** Slot of {@link hit}: ray distance of the hit. */
 export const HIT_T = 0;
+/** Slot of {@link hit}: part id. */
 export const HIT_PART = 1;
-/** Part-specific extra: the handle's side (±1), or which spoke (0 = along x, 1 = along y). */
+/** Slot of {@link hit}: part-specific extra (see the part ids). */
 export const HIT_AUX = 2;
 
 /** The result of the last trace: `[t, part, aux]`. */
@@ -48,28 +60,47 @@ export const BACKDROP_RADIUS = 10;
 /** Every object point lies strictly inside this radius around the origin. */
 export const OBJECT_BOUND_RADIUS = 1.21;
 
+/** Pedestal radius (its side spans z ∈ [FLOOR_Z, PEDESTAL_TOP]). */
 export const PEDESTAL_RADIUS = 0.5;
+/** Height of the pedestal's top disc. */
 export const PEDESTAL_TOP = -0.96;
 
+/** Bottom of the vase body (on the pedestal). */
 export const VASE_Z0 = PEDESTAL_TOP;
+/** Top of the vase body (the cap). */
 export const VASE_Z1 = 0.78;
 
+/** Height of the lid sphere's centre (on the z axis). */
 export const LID_Z = 0.84;
+/** Lid sphere radius. */
 export const LID_RADIUS = 0.15;
 
+/** The handles' centres are at (±HANDLE_X, 0, HANDLE_Z). */
 export const HANDLE_X = 0.52;
+/** Height of the handles' centres. */
 export const HANDLE_Z = 0.1;
+/** Handle torus major radius (ring in the xz plane). */
 export const HANDLE_MAJOR = 0.2;
+/** Handle torus minor (tube) radius. */
 export const HANDLE_MINOR = 0.04;
 
+/** Finial rod radius (the rod is on the z axis). */
 export const ROD_RADIUS = 0.013;
+/** Bottom of the finial rod (inside the lid). */
 export const ROD_Z0 = 0.95;
+/** Top of the finial rod (inside the ball). */
 export const ROD_Z1 = 1.15;
+/** Height of the finial ball's centre. */
 export const BALL_Z = 1.15;
+/** Finial ball radius. */
 export const BALL_RADIUS = 0.04;
+/** Height of the finial ring (horizontal torus around the rod). */
 export const RING_Z = 1.06;
+/** Finial ring major radius. */
 export const RING_MAJOR = 0.075;
+/** Finial ring minor radius (a thin wire). */
 export const RING_MINOR = 0.007;
+/** Radius of the two spokes joining the finial ring to the rod. */
 export const SPOKE_RADIUS = 0.005;
 
 /** Finial bounding sphere (rod, ball, ring, spokes). */
@@ -84,9 +115,11 @@ export const PROFILE_POINTS: ReadonlyArray<readonly [number, number]> = [
   [0.0, 0.31], [0.03, 0.3], [0.07, 0.26], [0.15, 0.33], [0.32, 0.49], [0.45, 0.51],
   [0.6, 0.43], [0.74, 0.25], [0.84, 0.19], [0.93, 0.22], [1.0, 0.29],
 ];
-/** The wavy band: `RIPPLE_COUNT` ripples of amplitude `RIPPLE_AMPLITUDE` for s ∈ [S0, S1]. */
+/** Start (normalized height s) of the wavy band: RIPPLE_COUNT ripples of amplitude 0.012 up to RIPPLE_S1. */
 export const RIPPLE_S0 = 0.6;
+/** End (normalized height s) of the wavy band. */
 export const RIPPLE_S1 = 0.74;
+/** Number of ripples in the wavy band. */
 export const RIPPLE_COUNT = 5;
 const RIPPLE_AMPLITUDE = 0.012;
 
@@ -279,9 +312,7 @@ function tracePedestal(
       }
     }
   }
-  const before = tBest;
-  const t = traceCylinder(ox, oy, oz, dx, dy, dz, PEDESTAL_RADIUS, FLOOR_Z, PEDESTAL_TOP, tMin, tBest, PART_PEDESTAL, 0);
-  return t < before ? t : tBest;
+  return traceCylinder(ox, oy, oz, dx, dy, dz, PEDESTAL_RADIUS, FLOOR_Z, PEDESTAL_TOP, tMin, tBest, PART_PEDESTAL, 0);
 }
 
 function traceVase(

@@ -50,7 +50,7 @@ export function uploadFrames(pool: BufferPool, width: number, height: number, fr
     usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
   });
   frames.forEach((f, i) => {
-    device.queue.writeTexture({ texture: tex, origin: [0, 0, i] }, f, { bytesPerRow: width * 4, rowsPerImage: height }, [width, height, 1]);
+    device.queue.writeTexture({ texture: tex, origin: [0, 0, i] }, f as Uint8Array<ArrayBuffer>, { bytesPerRow: width * 4, rowsPerImage: height }, [width, height, 1]);
   });
   return tex;
 }

@@ -1,0 +1,105 @@
+/**
+ * Throughput of the grid encoding (forward and backward), in µs per sample, on the CPU preset
+ * (3-D L=16, F=2, T=2^17, N 16…1024; planes L2=2, N 64…256, T=2^15) at N = 65,536 samples.
+ *
+ * Two sample distributions: `uniform` (independent positions in the unit cube: no two neighbouring
+ * invocations share a cell, the worst case for caches and pre-reduction) and `rays` (1024 rays of 64
+ * consecutive samples 1/512 apart, the order a NeRF trainer produces). Prints one row per case and a
+ * JSON record tagged with the adapter; compare timings only on the same adapter. Each timing is the
+ * best of `reps` runs (wall clock from submit to queue idle), since on a shared CPU others only add time.
+ *
+ * Usage: node --import tsx bench/grid-encode.ts [--n 65536] [--reps 5]
+ */
+import { acquireGpu, adapterName } from '../src/gpu/device.ts';
+import { Batch } from '../src/gpu/kernel.ts';
+import { BufferPool } from '../src/gpu/buffers.ts';
+import { GRID_PRESETS } from '../src/field/encoding/grid-config.ts';
+import { GridEncoding } from '../src/field/encoding/grid-encode.ts';
+
+function arg(name: string, def: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : def;
+}
+
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function samples(kind: 'uniform' | 'rays', n: number): Float32Array {
+  const r = prng(7);
+  const p = new Float32Array(4 * n);
+  if (kind === 'uniform') {
+    for (let i = 0; i < n; i++) for (let d = 0; d < 3; d++) p[4 * i + d] = r();
+    return p;
+  }
+  const perRay = 64;
+  const step = 1 / 512;
+  for (let i = 0; i < n; i += perRay) {
+    const o = [0.2 + 0.6 * r(), 0.2 + 0.6 * r(), 0.2 + 0.6 * r()];
+    const z = 2 * r() - 1;
+    const phi = 2 * Math.PI * r();
+    const s = Math.sqrt(1 - z * z);
+    const dir = [s * Math.cos(phi), s * Math.sin(phi), z];
+    for (let j = 0; j < perRay && i + j < n; j++) for (let d = 0; d < 3; d++) p[4 * (i + j) + d] = o[d]! + (j - perRay / 2) * step * dir[d]!;
+  }
+  return p;
+}
+
+async function main(): Promise<void> {
+  const n = arg('n', 65536);
+  const reps = arg('reps', 5);
+  const ctx = await acquireGpu();
+  const pool = new BufferPool(ctx);
+  const variants = (['atomic', 'subgroup'] as const).filter((v) => v === 'atomic' || ctx.features.has('subgroups'));
+  const grids = variants.map((backward) => new GridEncoding(ctx, GRID_PRESETS.cpu, { backward, label: `bench-grid-${backward}` }));
+  const grid = grids[0]!;
+  grid.init(1);
+  const D = grid.outputDim;
+  const out = pool.storage('bench-features', n * D * 4);
+  const dOut = pool.upload('bench-d-features', new Float32Array(n * D).map((_, i) => ((i * 2654435761) % 1000) / 1000 - 0.5));
+  const time = async (record: (b: Batch) => void): Promise<number> => {
+    const b0 = new Batch(ctx, 'bench-warmup');
+    record(b0);
+    await b0.submit();
+    await ctx.check();
+    const ts: number[] = [];
+    for (let k = 0; k < reps; k++) {
+      const t0 = performance.now();
+      const b = new Batch(ctx, 'bench');
+      record(b);
+      await b.submit();
+      await ctx.check();
+      ts.push(performance.now() - t0);
+    }
+    // The minimum, not the median: on a shared CPU other processes only ever add time.
+    return (Math.min(...ts) * 1000) / n;
+  };
+  const rows: Record<string, number | string>[] = [];
+  console.log(`adapter: ${adapterName(ctx.adapter)}; preset cpu: D = ${D}, ${grid.paramCount} parameters, ${grid.layout.levels.length} levels; N = ${n}, best of ${reps}`);
+  for (const kind of ['uniform', 'rays'] as const) {
+    const pos = pool.upload(`bench-positions-${kind}`, samples(kind, n));
+    const fwd = await time((b) => grid.forward(b, pos, out, n));
+    const row: Record<string, number | string> = { samples: kind, forward_us_per_sample: +fwd.toFixed(4) };
+    let line = `${kind.padEnd(8)} forward ${fwd.toFixed(3)} µs/sample (${((fwd * n) / 1000).toFixed(1)} ms)`;
+    for (const g of grids) {
+      const bwd = await time((b) => g.backward(b, dOut, n, pos));
+      row[`backward_${g.backwardVariant}_us_per_sample`] = +bwd.toFixed(4);
+      line += `   backward[${g.backwardVariant}] ${bwd.toFixed(3)} µs/sample (${((bwd * n) / 1000).toFixed(1)} ms)`;
+    }
+    rows.push(row);
+    console.log(line);
+  }
+  console.log(JSON.stringify({ bench: 'grid-encode', adapter: adapterName(ctx.adapter), preset: 'cpu', n, rows }));
+  for (const g of grids) g.destroy();
+  pool.destroy();
+  ctx.destroy();
+}
+
+await main();

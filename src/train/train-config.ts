@@ -1,0 +1,51 @@
+/** Training settings (Instant-NGP's schedule, with the paper's MSE loss, eq. 7). */
+
+export interface TrainConfig {
+  /** Optimizer steps (upper bound when a time budget is set). */
+  steps: number;
+  /** Target samples per step; the number of rays adapts so that the march yields about this many. */
+  samplesPerStep: number;
+  /** Rays in the first step (then adapted). */
+  initialRays: number;
+  /** Upper bound of rays per step. */
+  maxRays: number;
+  /** Peak learning rate of Adam for every parameter group (Instant-NGP: 1e-2). */
+  lr: number;
+  /** Linear warm-up of the learning rate over this many steps. */
+  warmupSteps: number;
+  /** Step decay: the learning rate is multiplied by `decayFactor` at each of these fractions of `steps`. */
+  decayAt: number[];
+  decayFactor: number;
+  /** L2 weight decay on the MLP weights (Instant-NGP: 1e-6). */
+  mlpL2: number;
+  /** Random seed (initialisation, ray sampling). */
+  seed: number;
+}
+
+export const TRAIN_PRESETS = Object.freeze({
+  /** Instant-NGP / CNC practice on a GPU: 2^18 samples per step, 20k steps. */
+  paper: Object.freeze({ steps: 20000, samplesPerStep: 1 << 18, initialRays: 4096, maxRays: 1 << 18, lr: 1e-2, warmupSteps: 100, decayAt: [0.5, 0.75, 0.9], decayFactor: 0.33, mlpL2: 1e-6, seed: 1 }),
+  /** Sized for a 2-core CPU (lavapipe): small batches, many cheap steps. */
+  cpu: Object.freeze({ steps: 3000, samplesPerStep: 1 << 15, initialRays: 1024, maxRays: 1 << 14, lr: 1e-2, warmupSteps: 50, decayAt: [0.6, 0.8, 0.9], decayFactor: 0.33, mlpL2: 1e-6, seed: 1 }),
+} satisfies Record<string, TrainConfig>);
+
+/** Learning rate at `step` (0-based) of `total`: linear warm-up, then step decay. */
+export function learningRate(c: Pick<TrainConfig, 'lr' | 'warmupSteps' | 'decayAt' | 'decayFactor'>, step: number, total: number): number {
+  let lr = c.lr * Math.min(1, (step + 1) / Math.max(1, c.warmupSteps));
+  for (const f of c.decayAt) if (step >= f * total) lr *= c.decayFactor;
+  return lr;
+}
+
+export function validateTrainConfig(c: TrainConfig, name = 'train'): TrainConfig {
+  const pos = (v: number, p: string) => {
+    if (!(Number.isFinite(v) && v > 0)) throw new TypeError(`${name}.${p} must be a positive number (got ${v})`);
+  };
+  pos(c.steps, 'steps');
+  pos(c.samplesPerStep, 'samplesPerStep');
+  pos(c.initialRays, 'initialRays');
+  pos(c.maxRays, 'maxRays');
+  pos(c.lr, 'lr');
+  if (!Number.isInteger(c.steps)) throw new TypeError(`${name}.steps must be an integer (got ${c.steps})`);
+  if (c.decayAt.some((f) => !(f > 0 && f < 1))) throw new TypeError(`${name}.decayAt entries must be fractions in (0, 1)`);
+  return c;
+}
