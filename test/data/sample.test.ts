@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { resolveSampleOptions, writeSample, type SampleTransforms } from '../../src/data/sample/index.ts';
+import { HIT_T, PART_NONE, hit, traceObject } from '../../src/data/sample/scene.ts';
+import { mulberry32 } from '../../src/data/sample/hash.ts';
 
 const FRAMES = 6;
 const SIZE = 64;
@@ -133,4 +135,26 @@ test('resolveSampleOptions fills defaults and names bad fields', () => {
   assert.throws(() => resolveSampleOptions({ out: 'x', fps: Number.NaN }), /options\.fps/);
   assert.throws(() => resolveSampleOptions({ out: 'x', elevationDeg: 78, elevationSwingDeg: 8 }), /elevationSwingDeg/);
   assert.throws(() => resolveSampleOptions({ out: 'x', video: 'yes' as unknown as boolean }), /options\.video/);
+});
+
+test('the whole object lies inside |p| < 1.3 (inside instant-ngp\'s unit cube with aabb_scale 1)', () => {
+  const rand = mulberry32(7);
+  let hits = 0;
+  for (let i = 0; i < 20000; i++) {
+    // Rays from a sphere of radius 3 towards random points near the origin.
+    const u = 2 * rand() - 1;
+    const phi = 2 * Math.PI * rand();
+    const s = Math.sqrt(1 - u * u);
+    const o = [3 * s * Math.cos(phi), 3 * s * Math.sin(phi), 3 * u];
+    const target = [rand() - 0.5, rand() - 0.5, 2.4 * rand() - 1.2];
+    const d = [target[0]! - o[0]!, target[1]! - o[1]!, target[2]! - o[2]!];
+    const n = Math.hypot(d[0]!, d[1]!, d[2]!);
+    if (traceObject(o[0]!, o[1]!, o[2]!, d[0]! / n, d[1]! / n, d[2]! / n, 0, Infinity) === PART_NONE) continue;
+    hits++;
+    const t = hit[HIT_T]!;
+    const p = [o[0]! + t * d[0]! / n, o[1]! + t * d[1]! / n, o[2]! + t * d[2]! / n];
+    assert.ok(Math.hypot(p[0]!, p[1]!, p[2]!) < 1.3, `hit at ${p}`);
+    for (const c of p) assert.ok(c * 0.33 + 0.5 > 0 && c * 0.33 + 0.5 < 1);
+  }
+  assert.ok(hits > 5000, `${hits} hits`);
 });

@@ -6,8 +6,11 @@
  * OUT/masks/frame_0000.png    8-bit grey object alpha (255 = object), anti-aliased
  * OUT/transforms.json         instant-ngp format, z-up, aabb_scale 1
  * OUT/video.mp4               H.264 of the RGB frames (unless options.video is false)
- * OUT/sample.json             the resolved options
+ * OUT/sample.json             the resolved options (without onProgress)
  * ```
+ *
+ * An odd width or height is padded by one black column/row in `video.mp4` only (yuv420p needs
+ * even sizes); the PNGs and transforms.json keep the exact size.
  *
  * Frames are rendered one at a time on the calling thread and streamed to PNG (sharp, whose
  * encoding runs on libuv's thread pool) and to ffmpeg, so memory stays at a few frames.

@@ -15,6 +15,7 @@ import { gridLayout, type GridEncodingConfig, type GridLayout } from './grid-con
 type FwdBinding = 'positions' | 'levels' | 'table' | 'features';
 type BwdBinding = 'positions' | 'levels' | 'table' | 'd_features' | 'grad';
 type GridParam = 'count' | 'samples' | 'dim';
+type BwdParam = GridParam | 'groups';
 
 const PARAMS = [
   ['count', 'u32'],
@@ -36,7 +37,7 @@ export const gridEncodeForwardSpec: KernelSpec<FwdBinding, GridParam> = {
 };
 
 /** Backward kernel: atomic scatter-add of w · dL/dfeatures into dL/dθ. */
-export const gridEncodeBackwardSpec: KernelSpec<BwdBinding, GridParam> = {
+export const gridEncodeBackwardSpec: KernelSpec<BwdBinding, BwdParam> = {
   name: 'grid-encode-bwd',
   source: wgsl(import.meta.url, './grid-encode-bwd.wgsl'),
   bindings: [
@@ -46,7 +47,7 @@ export const gridEncodeBackwardSpec: KernelSpec<BwdBinding, GridParam> = {
     ['d_features', 'read-only-storage'],
     ['grad', 'storage'],
   ],
-  params: PARAMS,
+  params: [...PARAMS, ['groups', 'u32']],
 };
 
 /**
@@ -55,9 +56,13 @@ export const gridEncodeBackwardSpec: KernelSpec<BwdBinding, GridParam> = {
  */
 export const gridEncodeBackwardSubgroupSpec: KernelSpec<BwdBinding, GridParam> = {
   ...gridEncodeBackwardSpec,
+  params: PARAMS,
   name: 'grid-encode-bwd-sg',
   source: wgsl(import.meta.url, './grid-encode-bwd-sg.wgsl'),
 };
+
+/** Samples per backward invocation (grid-encode-bwd.wgsl's `override RUN`, read from the source). */
+export const BACKWARD_RUN = Number(/override\s+RUN\s*:\s*u32\s*=\s*(\d+)/.exec(gridEncodeBackwardSpec.source)![1]);
 
 /** Every kernel spec of this module (for source/declaration checks). */
 export const gridEncodeSpecs: readonly KernelSpec<string, string>[] = [gridEncodeForwardSpec, gridEncodeBackwardSpec, gridEncodeBackwardSubgroupSpec];
@@ -90,11 +95,11 @@ export function levelMetadata(layout: GridLayout): Uint32Array {
 
 const kernels = new Map<string, Kernel<string, string>>();
 /** The kernel of `spec` specialised for F features per level (pipelines are cached by constants). */
-function kernelFor<B extends string>(spec: KernelSpec<B, GridParam>, F: number): Kernel<B, GridParam> {
+function kernelFor<B extends string, P extends string>(spec: KernelSpec<B, P>, F: number): Kernel<B, P> {
   const key = `${spec.name}|${F}`;
   let k = kernels.get(key);
   if (!k) kernels.set(key, (k = new Kernel({ ...spec, constants: { ...spec.constants, F } }) as Kernel<string, string>));
-  return k as unknown as Kernel<B, GridParam>;
+  return k as unknown as Kernel<B, P>;
 }
 
 /** Bytes a binding spans (its size, or the buffer's size past its offset). */
@@ -200,12 +205,14 @@ export class GridEncoding {
     if (!positions) throw new GpuError('GridEncoding.backward: no positions given and no forward recorded before');
     this.checkLaunch(n, positions, dOut, 'dOut');
     const L = this.layout.levels.length;
-    const spec = this.backwardVariant === 'subgroup' ? gridEncodeBackwardSubgroupSpec : gridEncodeBackwardSpec;
-    kernelFor(spec, this.layout.featuresPerLevel).dispatch(
-      batch,
-      { positions, levels: this.levelBuffer, table: this.params, d_features: dOut, grad: this.grad },
-      { count: n * L, samples: n, dim: this.outputDim },
-    );
+    const F = this.layout.featuresPerLevel;
+    const bindings = { positions, levels: this.levelBuffer, table: this.params, d_features: dOut, grad: this.grad };
+    if (this.backwardVariant === 'subgroup') {
+      kernelFor(gridEncodeBackwardSubgroupSpec, F).dispatch(batch, bindings, { count: n * L, samples: n, dim: this.outputDim });
+      return;
+    }
+    const groups = Math.ceil(n / BACKWARD_RUN);
+    kernelFor(gridEncodeBackwardSpec, F).dispatch(batch, bindings, { count: groups * L, samples: n, dim: this.outputDim, groups });
   }
 
   /** Records a zero-fill of {@link grad}. */

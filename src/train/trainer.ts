@@ -1,0 +1,225 @@
+/**
+ * The training loop (Instant-NGP's, with the paper's MSE loss): each step samples random rays from the
+ * training frames against a random background colour, marches them through the occupancy grid, runs the
+ * field forward and backward, and updates every parameter group with Adam. The number of rays adapts
+ * so each step carries about `samplesPerStep` samples; the occupancy grid is refreshed every 16 steps.
+ */
+import type { GpuContext } from '../gpu/device.ts';
+import { adapterName } from '../gpu/device.ts';
+import { Batch, Profiler } from '../gpu/kernel.ts';
+import { BufferPool, readF32, readU32, upload, write } from '../gpu/buffers.ts';
+import type { PosedDataset } from '../data/transforms.ts';
+import { Field } from '../field/field.ts';
+import type { FieldConfig } from '../field/field-config.ts';
+import { OccupancyGrid, seenCells } from '../field/occupancy/occupancy-grid.ts';
+import { raysKernel, RayBatch, packCameras, uploadFrames, cameraParams } from '../render/march/march.ts';
+import { compositeKernel, COMPOSITE_TRAIN } from '../render/composite/composite.ts';
+import { ViewRenderer, toRgba8 } from '../render/render-view.ts';
+import { AdamGroup, ADAM_DEFAULTS } from './adam/adam.ts';
+import { learningRate, validateTrainConfig, type TrainConfig } from './train-config.ts';
+import { writeCheckpoint, readCheckpoint } from './checkpoint.ts';
+import { psnr as psnrOf } from '../metrics/psnr.ts';
+import { ssim as ssimOf } from '../metrics/ssim.ts';
+
+/** What one step reports. */
+export interface StepStats {
+  step: number;
+  /** Mean squared error over the step's rays (colours in [0, 1]). */
+  loss: number;
+  /** −10·log10(loss). */
+  psnr: number;
+  rays: number;
+  samples: number;
+  lr: number;
+}
+
+/** Held-out quality. */
+export interface EvalResult {
+  psnr: number;
+  ssim: number;
+  frames: number;
+  /** Per frame. */
+  perFrame: { name: string; psnr: number; ssim: number }[];
+}
+
+/** Header stored in a checkpoint. */
+export interface CheckpointHeader {
+  format: 'reliquary-model';
+  version: 1;
+  field: FieldConfig;
+  train: TrainConfig;
+  step: number;
+  rays: number;
+  adamSteps: number;
+  dataset: { source: string; intrinsics: PosedDataset['intrinsics']; worldToUnit: PosedDataset['worldToUnit']; hasAlpha: boolean };
+  /** Seconds of training so far (for samples/s across resumes). */
+  seconds: number;
+  samples: number;
+}
+
+export class Trainer {
+  readonly field: Field;
+  readonly occupancy: OccupancyGrid;
+  readonly profiler: Profiler | undefined;
+  private readonly pool: BufferPool;
+  private readonly rayBatch: RayBatch;
+  private readonly rayOut: GPUBuffer;
+  private readonly c2w: GPUBuffer;
+  private readonly frames: GPUTextureView;
+  private readonly groups: AdamGroup[];
+  step = 0;
+  rays: number;
+  /** Training seconds and samples accumulated (including earlier runs when resumed). */
+  seconds = 0;
+  samples = 0;
+  private renderer: ViewRenderer | undefined;
+
+  constructor(readonly ctx: GpuContext, readonly data: PosedDataset, readonly fieldConfig: FieldConfig, readonly config: TrainConfig, opts: { profile?: boolean } = {}) {
+    validateTrainConfig(config);
+    if (data.train.length === 0) throw new RangeError('the dataset has no training frames');
+    this.pool = new BufferPool(ctx);
+    const cap = config.samplesPerStep;
+    this.field = new Field(ctx, fieldConfig, cap);
+    this.field.init(config.seed);
+    this.occupancy = new OccupancyGrid(this.pool, fieldConfig.occupancy, cap);
+    const trainC2w = data.train.map((i) => data.frames[i]!.c2w);
+    this.occupancy.reset(seenCells(fieldConfig.occupancy.resolution, data.intrinsics, trainC2w));
+    this.rayBatch = new RayBatch(this.pool, config.maxRays, cap);
+    this.rayOut = this.pool.storage('ray-loss', config.maxRays * 16);
+    this.c2w = upload(ctx, 'train-c2w', packCameras(trainC2w));
+    const { width, height } = data.intrinsics;
+    this.frames = uploadFrames(this.pool, width, height, data.train.map((i) => data.frames[i]!.rgba)).createView({ label: 'train-frames', dimension: '2d-array' });
+    const mlp = { ...ADAM_DEFAULTS, l2: config.mlpL2 };
+    const f = this.field;
+    this.groups = [
+      new AdamGroup(this.pool, 'grid', f.grid.params, f.grid.grad, f.grid.paramCount),
+      new AdamGroup(this.pool, 'density-mlp', f.density.params, f.density.grad, f.density.paramCount, mlp),
+      new AdamGroup(this.pool, 'color-mlp', f.color.params, f.color.grad, f.color.paramCount, mlp),
+    ];
+    this.rays = config.initialRays;
+    this.profiler = opts.profile ? new Profiler() : undefined;
+  }
+
+  get adapter(): string {
+    return adapterName(this.ctx.adapter);
+  }
+
+  /** One optimisation step. */
+  async trainStep(totalSteps = this.config.steps): Promise<StepStats> {
+    const t0 = performance.now();
+    const { ctx, config, field, occupancy } = this;
+    const march = this.fieldConfig.march;
+    const R = this.rays;
+    const seed = (config.seed * 7919 + this.step * 104729) >>> 0;
+    const a = new Batch(ctx, 'train-rays', this.profiler);
+    raysKernel.dispatch(a, { c2w: this.c2w, images: this.frames, rays: this.rayBatch.rays },
+      { count: R, mode: 0, seed, numFrames: this.data.train.length, frame: 0, firstPixel: 0, ...cameraParams(this.data.intrinsics), bgR: 0, bgG: 0, bgB: 0 });
+    this.rayBatch.march(a, R, occupancy.bits, occupancy.opts.resolution, march, seed ^ 0x9e3779b9);
+    await a.submit();
+    const [reserved, requested] = await readU32(ctx, this.rayBatch.counter, 2);
+    const n = Math.min(reserved!, this.rayBatch.capacity);
+    const lr = learningRate(config, this.step, totalSteps);
+
+    const b = new Batch(ctx, 'train-step', this.profiler);
+    if (n > 0) field.forward(b, this.rayBatch.samples, this.rayBatch.sampleDirs, n, true);
+    b.clear(field.dRgb, 0, Math.ceil((n * 3 * 4) / 4) * 4 || undefined);
+    b.clear(field.dDensity, 0, n * 4 || undefined);
+    compositeKernel.dispatch(b, {
+      rays: this.rayBatch.rays, rayRange: this.rayBatch.rayRange, density: field.colIn, rgb: field.rgb, dRgb: field.dRgb, dDensity: field.dDensity, rayOut: this.rayOut,
+    }, { count: R, mode: COMPOSITE_TRAIN, densStride: field.colStride, numRays: R, minTransmittance: march.minTransmittance, dt: march.dt });
+    if (n > 0) field.backward(b, n);
+    for (const g of this.groups) g.update(b, lr);
+    if (this.step % occupancy.opts.interval === 0) {
+      occupancy.update(b, this.step, march.dt, seed ^ 0x5bd1e995, (bb, pts, m) => field.queryDensity(bb, pts, m));
+    }
+    await b.submit();
+    const out = await readF32(ctx, this.rayOut, R * 4);
+    let loss = 0;
+    for (let i = 0; i < R; i++) loss += out[4 * i]!;
+    loss /= R;
+    // Instant-NGP's adaptation: scale the ray count by target / measured samples, in multiples of 64.
+    const next = Math.round((R * config.samplesPerStep * 0.9) / Math.max(requested!, 1) / 64) * 64;
+    this.rays = Math.max(64, Math.min(config.maxRays, next));
+    this.step++;
+    this.samples += n;
+    this.seconds += (performance.now() - t0) / 1000;
+    if (!Number.isFinite(loss)) throw new Error(`training diverged at step ${this.step} (loss ${loss}); try a lower learning rate`);
+    return { step: this.step, loss, psnr: -10 * Math.log10(Math.max(loss, 1e-12)), rays: R, samples: n, lr };
+  }
+
+  /** Renders frames (default: the held-out split) over black and compares with their targets. */
+  async evaluate(indices = this.data.test, limit = Infinity): Promise<EvalResult> {
+    this.renderer ??= new ViewRenderer(this.field, this.occupancy, this.fieldConfig.march);
+    const intr = this.data.intrinsics;
+    const perFrame: EvalResult['perFrame'] = [];
+    for (const i of indices.slice(0, limit)) {
+      const frame = this.data.frames[i]!;
+      const img = toRgba8(await this.renderer.render(frame.c2w, intr, [0, 0, 0]));
+      const target = new Uint8Array(frame.rgba.length);
+      for (let p = 0; p < target.length; p += 4) {
+        const a = frame.rgba[p + 3]! / 255;
+        for (let c = 0; c < 3; c++) target[p + c] = Math.round(frame.rgba[p + c]! * a);
+        target[p + 3] = 255;
+      }
+      perFrame.push({ name: frame.name, psnr: psnrOf(img, target, { channels: 4 }), ssim: ssimOf(img, target, intr.width, intr.height, 4) });
+    }
+    const mean = (k: 'psnr' | 'ssim') => perFrame.reduce((s, f) => s + f[k], 0) / Math.max(1, perFrame.length);
+    return { psnr: mean('psnr'), ssim: mean('ssim'), frames: perFrame.length, perFrame };
+  }
+
+  /** Writes a checkpoint atomically (weights, occupancy, Adam state). */
+  async save(path: string): Promise<void> {
+    const tensors = await this.field.readParams();
+    tensors.set('occupancy', await readF32(this.ctx, this.occupancy.values));
+    for (const g of this.groups) {
+      tensors.set(`${g.name}.adam-m`, await readF32(this.ctx, g.m, g.count));
+      tensors.set(`${g.name}.adam-v`, await readF32(this.ctx, g.v, g.count));
+    }
+    const header: CheckpointHeader = {
+      format: 'reliquary-model', version: 1, field: this.fieldConfig, train: this.config, step: this.step, rays: this.rays,
+      adamSteps: this.groups[0]!.step, seconds: this.seconds, samples: this.samples,
+      dataset: { source: this.data.source, intrinsics: this.data.intrinsics, worldToUnit: this.data.worldToUnit, hasAlpha: this.data.hasAlpha },
+    };
+    writeCheckpoint(path, header, tensors);
+  }
+
+  /** Restores a checkpoint written by {@link save} for the same configuration. */
+  load(path: string): CheckpointHeader {
+    const { header, tensors } = readCheckpoint<CheckpointHeader>(path);
+    if (JSON.stringify(header.field) !== JSON.stringify(this.fieldConfig)) {
+      throw new Error(`${path} was trained with a different field configuration; use the same --preset or start without --resume`);
+    }
+    this.field.writeParams(tensors);
+    const occ = tensors.get('occupancy');
+    if (occ) {
+      write(this.ctx, this.occupancy.values, occ);
+      const bits = new Uint32Array(occ.length / 32);
+      let sum = 0;
+      let cnt = 0;
+      for (const v of occ) if (v >= 0) { sum += v; cnt++; }
+      const thr = Math.min(this.fieldConfig.occupancy.threshold, sum / Math.max(cnt, 1));
+      occ.forEach((v, i) => { if (v > thr) bits[i >> 5]! |= 1 << (i & 31); });
+      this.ctx.device.queue.writeBuffer(this.occupancy.bits, 0, bits);
+    }
+    for (const g of this.groups) {
+      const m = tensors.get(`${g.name}.adam-m`);
+      const v = tensors.get(`${g.name}.adam-v`);
+      if (m && v) {
+        write(this.ctx, g.m, m);
+        write(this.ctx, g.v, v);
+      }
+      g.step = header.adamSteps;
+    }
+    this.step = header.step;
+    this.rays = header.rays;
+    this.seconds = header.seconds;
+    this.samples = header.samples;
+    return header;
+  }
+
+  destroy(): void {
+    this.renderer?.destroy();
+    this.field.destroy();
+    this.pool.destroy();
+  }
+}
