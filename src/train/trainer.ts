@@ -191,16 +191,7 @@ export class Trainer {
     }
     this.field.writeParams(tensors);
     const occ = tensors.get('occupancy');
-    if (occ) {
-      write(this.ctx, this.occupancy.values, occ);
-      const bits = new Uint32Array(occ.length / 32);
-      let sum = 0;
-      let cnt = 0;
-      for (const v of occ) if (v >= 0) { sum += v; cnt++; }
-      const thr = Math.min(this.fieldConfig.occupancy.threshold, sum / Math.max(cnt, 1));
-      occ.forEach((v, i) => { if (v > thr) bits[i >> 5]! |= 1 << (i & 31); });
-      this.ctx.device.queue.writeBuffer(this.occupancy.bits, 0, bits);
-    }
+    if (occ) this.occupancy.setValues(occ);
     for (const g of this.groups) {
       const m = tensors.get(`${g.name}.adam-m`);
       const v = tensors.get(`${g.name}.adam-v`);

@@ -74,7 +74,7 @@ export class OccupancyGrid {
     this.reset();
   }
 
-  /** All cells occupied with value 0 (before the first update), all seen. */
+  /** Before the first update: every cell that a camera sees (all when `seen` is omitted) occupied. */
   reset(seen?: Uint8Array): void {
     const v = new Float32Array(this.cells);
     if (seen) for (let i = 0; i < this.cells; i++) if (!seen[i]) v[i] = -1;
@@ -83,6 +83,19 @@ export class OccupancyGrid {
     for (let i = 0; i < this.cells; i++) if (v[i]! >= 0) bits[i >> 5]! |= 1 << (i & 31);
     write(this.pool.ctx, this.bits, bits);
     this.updates = 0;
+  }
+
+  /** Restores saved cell values and derives the bitfield as occ-bits.wgsl does (d > min(threshold, mean)). */
+  setValues(values: Float32Array): void {
+    if (values.length !== this.cells) throw new RangeError(`occupancy values: got ${values.length}, the grid has ${this.cells} cells`);
+    let sum = 0;
+    let n = 0;
+    for (const v of values) if (v >= 0) { sum += v; n++; }
+    const thr = Math.min(this.opts.threshold, sum / Math.max(n, 1));
+    const bits = new Uint32Array(this.cells / 32);
+    values.forEach((v, i) => { if (v > thr) bits[i >> 5]! |= 1 << (i & 31); });
+    write(this.pool.ctx, this.values, values);
+    write(this.pool.ctx, this.bits, bits);
   }
 
   /**

@@ -1,0 +1,43 @@
+import cliProgress from 'cli-progress';
+import { trainModel } from '../../pipeline/train-model.ts';
+
+export interface TrainFlags {
+  out: string; preset: string; steps?: number; downscale: number; maxMinutes?: number; samplesPerStep?: number;
+  evalFrames?: number; seed?: number; resume?: boolean; profile?: boolean; json?: boolean;
+}
+
+export async function runTrain(dataset: string, f: TrainFlags): Promise<void> {
+  let stop = false;
+  const onSigint = () => {
+    if (stop) process.exit(130);
+    stop = true;
+    process.stderr.write('\nreliquary train: stopping after this step and writing a checkpoint (Ctrl-C again to abort)\n');
+  };
+  process.on('SIGINT', onSigint);
+  const bar = new cliProgress.SingleBar({
+    format: 'train |{bar}| {value}/{total} loss {loss} PSNR {psnr} dB | {sps} samples/s | ETA {eta_formatted}',
+    stream: process.stderr, hideCursor: true, etaBuffer: 50,
+  }, cliProgress.Presets.shades_classic);
+  try {
+    const r = await trainModel({
+      dataset, out: f.out, preset: f.preset, steps: f.steps, downscale: f.downscale, maxMinutes: f.maxMinutes, samplesPerStep: f.samplesPerStep,
+      evalFrames: f.evalFrames, seed: f.seed, resume: f.resume, profile: f.profile,
+      shouldStop: () => stop,
+      onStart: (s) => {
+        process.stderr.write(`reliquary: GPU adapter: ${s.adapter}\nreliquary train: ${s.trainFrames} training / ${s.testFrames} held-out frames of ${s.width}x${s.height}\n`);
+        bar.start(s.totalSteps, s.startStep, { loss: '-', psnr: '-', sps: '-' });
+      },
+      onStep: (s) => bar.update(s.step, { loss: s.loss.toExponential(2), psnr: s.psnr.toFixed(2), sps: Math.round(s.samplesPerSecond).toLocaleString('en') }),
+    });
+    bar.stop();
+    process.stderr.write(`reliquary train: ${r.steps} steps in ${r.seconds.toFixed(0)} s (${Math.round(r.samplesPerSecond).toLocaleString('en')} samples/s); held-out PSNR ${r.eval.psnr.toFixed(2)} dB, SSIM ${r.eval.ssim.toFixed(4)} over ${r.eval.frames} frames → ${r.checkpoint}\n`);
+    if (r.profile) for (const p of r.profile) process.stderr.write(`  ${p.kernel.padEnd(24)} ${p.ms.toFixed(1).padStart(10)} ms ${String(p.calls).padStart(8)} calls\n`);
+    if (f.json) process.stdout.write(JSON.stringify({
+      heldOutPsnr: r.eval.psnr, heldOutSsim: r.eval.ssim, evalFrames: r.eval.frames, steps: r.steps, samplesPerSecond: r.samplesPerSecond,
+      stepsPerSecond: r.stepsPerSecond, seconds: r.seconds, adapter: r.adapter, checkpoint: r.checkpoint,
+    }) + '\n');
+  } finally {
+    bar.stop();
+    process.off('SIGINT', onSigint);
+  }
+}

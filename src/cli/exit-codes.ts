@@ -1,0 +1,24 @@
+/** Exit codes of the CLI, one per error domain, and the message shown for each. */
+import { GpuError } from '../gpu/errors.ts';
+import { DatasetError } from '../data/dataset-error.ts';
+import { FfmpegError } from '../video/errors.ts';
+import { CheckpointError } from '../train/checkpoint.ts';
+
+export const EXIT = Object.freeze({ ok: 0, failure: 1, usage: 2, gpu: 3, dataset: 4, ffmpeg: 5, checkpoint: 6, interrupted: 130 });
+
+export function exitCodeFor(e: unknown): number {
+  if (e instanceof GpuError) return EXIT.gpu;
+  if (e instanceof DatasetError) return EXIT.dataset;
+  if (e instanceof FfmpegError) return EXIT.ffmpeg;
+  if (e instanceof CheckpointError) return EXIT.checkpoint;
+  if (e instanceof TypeError && /must be/.test(e.message)) return EXIT.usage;
+  return EXIT.failure;
+}
+
+export function describeError(e: unknown): string {
+  if (e instanceof Error) {
+    const extra = e instanceof FfmpegError && e.stderrTail ? `\n${e.stderrTail}` : '';
+    return `${e.message}${extra}${process.env.RELIQUARY_DEBUG ? `\n${e.stack}` : ''}`;
+  }
+  return String(e);
+}
