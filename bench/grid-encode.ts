@@ -10,7 +10,8 @@
  * (user + system, which on lavapipe includes its worker threads; divide by the core count for an
  * ideal wall time): on a shared machine the CPU time is the steadier of the two.
  *
- * Usage: node --import tsx bench/grid-encode.ts [--n 65536] [--reps 5]
+ * Usage: node --import tsx bench/grid-encode.ts [--n 65536] [--reps 5] [--run 1,32 (samples per invocation to compare;
+ * default 1 and the adapter's default)]
  */
 import { acquireGpu, adapterName } from '../src/gpu/device.ts';
 import { Batch } from '../src/gpu/kernel.ts';
@@ -59,11 +60,12 @@ async function main(): Promise<void> {
   const reps = arg('reps', 5);
   const ctx = await acquireGpu();
   const pool = new BufferPool(ctx);
-  const variants = (['atomic', 'subgroup'] as const).filter((v) => v === 'atomic' || ctx.features.has('subgroups'));
-  const grids = variants.map((backward) => new GridEncoding(ctx, GRID_PRESETS.cpu, { backward, label: `bench-grid-${backward}` }));
-  const grid = grids[0]!;
-  grid.init(1);
-  const D = grid.outputDim;
+  // Samples per invocation to compare: 1 (one invocation per sample and level) and the default.
+  const runIdx = process.argv.indexOf('--run');
+  const runs: (number | undefined)[] = runIdx >= 0 ? process.argv[runIdx + 1]!.split(',').map(Number) : [1, undefined];
+  const grids = runs.map((samplesPerInvocation) => new GridEncoding(ctx, GRID_PRESETS.cpu, { samplesPerInvocation, label: 'bench-grid' }));
+  for (const g of grids) g.init(1);
+  const D = grids[0]!.outputDim;
   const out = pool.storage('bench-features', n * D * 4);
   const dOut = pool.upload('bench-d-features', new Float32Array(n * D).map((_, i) => ((i * 2654435761) % 1000) / 1000 - 0.5));
   /** Best-of-reps wall time and process CPU time (lavapipe's worker threads count), in µs per sample. */
@@ -89,20 +91,26 @@ async function main(): Promise<void> {
     return { wall: (wall * 1000) / n, cpu: (cpu * 1000) / n };
   };
   const rows: Record<string, number | string>[] = [];
-  console.log(`adapter: ${adapterName(ctx.adapter)}; preset cpu: D = ${D}, ${grid.paramCount} parameters, ${grid.layout.levels.length} levels; N = ${n}, best of ${reps}`);
+  const grid = grids[0]!;
+  console.log(
+    `adapter: ${adapterName(ctx.adapter)}; preset cpu: D = ${D}, ${grid.paramCount} parameters, ${grid.layout.levels.length} levels; ` +
+      `N = ${n}, best of ${reps}`,
+  );
   for (const kind of ['uniform', 'rays'] as const) {
     const pos = pool.upload(`bench-positions-${kind}`, samples(kind, n));
-    const fwd = await time((b) => grid.forward(b, pos, out, n));
-    const row: Record<string, number | string> = { samples: kind, forward_us_per_sample: +fwd.wall.toFixed(4), forward_cpu_us_per_sample: +fwd.cpu.toFixed(4) };
-    let line = `${kind.padEnd(8)} forward ${fwd.wall.toFixed(3)} µs/sample (cpu ${fwd.cpu.toFixed(3)})`;
     for (const g of grids) {
+      const fwd = await time((b) => g.forward(b, pos, out, n));
       const bwd = await time((b) => g.backward(b, dOut, n, pos));
-      row[`backward_${g.backwardVariant}_us_per_sample`] = +bwd.wall.toFixed(4);
-      row[`backward_${g.backwardVariant}_cpu_us_per_sample`] = +bwd.cpu.toFixed(4);
-      line += `   backward[${g.backwardVariant}] ${bwd.wall.toFixed(3)} µs/sample (cpu ${bwd.cpu.toFixed(3)})`;
+      rows.push({
+        samples: kind, samplesPerInvocation: g.samplesPerInvocation,
+        forward_us_per_sample: +fwd.wall.toFixed(4), forward_cpu_us_per_sample: +fwd.cpu.toFixed(4),
+        backward_us_per_sample: +bwd.wall.toFixed(4), backward_cpu_us_per_sample: +bwd.cpu.toFixed(4),
+      });
+      console.log(
+        `${kind.padEnd(8)} run ${String(g.samplesPerInvocation).padStart(3)}: forward ${fwd.wall.toFixed(3)} µs/sample (cpu ${fwd.cpu.toFixed(3)})` +
+          `   backward ${bwd.wall.toFixed(3)} µs/sample (cpu ${bwd.cpu.toFixed(3)})`,
+      );
     }
-    rows.push(row);
-    console.log(line);
   }
   console.log(JSON.stringify({ bench: 'grid-encode', adapter: adapterName(ctx.adapter), preset: 'cpu', n, rows }));
   for (const g of grids) g.destroy();

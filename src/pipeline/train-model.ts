@@ -76,7 +76,8 @@ export async function trainModel(o: TrainModelOptions): Promise<TrainModelResult
     let lastCkpt = performance.now();
     let last: StepStats | undefined;
     while (trainer.step < total && (performance.now() - startWall) / 1000 < budget && !o.shouldStop?.()) {
-      last = await trainer.trainStep(total);
+      const progress = Math.max(trainer.step / total, (performance.now() - startWall) / 1000 / budget);
+      last = await trainer.trainStep(progress);
       o.onStep?.({ ...last, samplesPerSecond: trainer.samples / Math.max(trainer.seconds, 1e-9), elapsed: trainer.seconds });
       if ((performance.now() - lastCkpt) / 1000 > (o.checkpointSeconds ?? 60)) {
         await trainer.save(ckpt);

@@ -29,10 +29,14 @@ export const TRAIN_PRESETS = Object.freeze({
   cpu: Object.freeze({ steps: 3000, samplesPerStep: 1 << 15, initialRays: 1024, maxRays: 1 << 14, lr: 1e-2, warmupSteps: 50, decayAt: [0.6, 0.8, 0.9], decayFactor: 0.33, mlpL2: 1e-6, seed: 1 }),
 } satisfies Record<string, TrainConfig>);
 
-/** Learning rate at `step` (0-based) of `total`: linear warm-up, then step decay. */
-export function learningRate(c: Pick<TrainConfig, 'lr' | 'warmupSteps' | 'decayAt' | 'decayFactor'>, step: number, total: number): number {
+/**
+ * Learning rate at `step` (0-based): linear warm-up over `warmupSteps`, then a step decay at the
+ * fractions `decayAt` of training, where `progress` ∈ [0, 1] is the fraction done (steps or, under a
+ * wall-clock budget, whichever of steps and time is further along).
+ */
+export function learningRate(c: Pick<TrainConfig, 'lr' | 'warmupSteps' | 'decayAt' | 'decayFactor'>, step: number, progress: number): number {
   let lr = c.lr * Math.min(1, (step + 1) / Math.max(1, c.warmupSteps));
-  for (const f of c.decayAt) if (step >= f * total) lr *= c.decayFactor;
+  for (const f of c.decayAt) if (progress >= f) lr *= c.decayFactor;
   return lr;
 }
 

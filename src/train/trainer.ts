@@ -104,8 +104,8 @@ export class Trainer {
     return adapterName(this.ctx.adapter);
   }
 
-  /** One optimisation step. */
-  async trainStep(totalSteps = this.config.steps): Promise<StepStats> {
+  /** One optimisation step; `progress` ∈ [0, 1] drives the learning-rate decay (default step/steps). */
+  async trainStep(progress = this.step / this.config.steps): Promise<StepStats> {
     const t0 = performance.now();
     const { ctx, config, field, occupancy } = this;
     const march = this.fieldConfig.march;
@@ -118,7 +118,7 @@ export class Trainer {
     await a.submit();
     const [reserved, requested] = await readU32(ctx, this.rayBatch.counter, 2);
     const n = Math.min(reserved!, this.rayBatch.capacity);
-    const lr = learningRate(config, this.step, totalSteps);
+    const lr = learningRate(config, this.step, progress);
 
     const b = new Batch(ctx, 'train-step', this.profiler);
     if (n > 0) field.forward(b, this.rayBatch.samples, this.rayBatch.sampleDirs, n, true);

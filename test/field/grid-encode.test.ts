@@ -18,17 +18,31 @@ const MIXED: GridEncodingConfig = {
 const ODD_F: GridEncodingConfig = { hash: { levels: 3, featuresPerLevel: 3, log2TableSize: 9, nMin: 2, nMax: 40 } };
 
 /**
- * N positions as vec4 (w = 7, which the kernels must ignore): uniform in the cube, plus corner cases
- * the kernels clamp or put in the last cell (0, 1, outside [0,1], exact vertices).
+ * N positions as vec4 (w = 7, which the kernels must ignore). The first half is uniform in the cube
+ * with corner cases the kernels clamp or put in the last cell (0, 1, outside [0,1], exact vertices);
+ * the second half are rays of 40 consecutive samples 1/200 apart, so that consecutive samples
+ * often share a cell (the kernels' per-invocation cell cache and gradient merge) and sometimes not.
  */
 function positions(n: number, seed: number): Float32Array {
   const r = rng(seed);
   const p = new Float32Array(4 * n);
   const special = [0, 1, -0.25, 1.5, 0.5, 0.25, 1 / 3];
-  for (let i = 0; i < n; i++) {
+  const half = n >> 1;
+  for (let i = 0; i < half; i++) {
     for (let d = 0; d < 3; d++) p[4 * i + d] = i % 5 === 0 ? special[Math.floor(r() * special.length)]! : r();
-    p[4 * i + 3] = 7;
   }
+  let o = [0, 0, 0];
+  let dir = [0, 0, 0];
+  for (let i = half; i < n; i++) {
+    if ((i - half) % 40 === 0) {
+      o = [r(), r(), r()];
+      dir = [r() - 0.5, r() - 0.5, r() - 0.5];
+      const len = Math.hypot(...dir);
+      dir = dir.map((x) => x / len / 200);
+    }
+    for (let d = 0; d < 3; d++) p[4 * i + d] = o[d]! + ((i - half) % 40) * dir[d]!;
+  }
+  for (let i = 0; i < n; i++) p[4 * i + 3] = 7;
   return p;
 }
 
@@ -136,10 +150,10 @@ test('grid encode reference: backward matches float64 central differences of the
 });
 
 /** Writes a random table, runs the forward on the GPU and compares with the float64 reference. */
-async function checkForward(config: GridEncodingConfig, n: number, seed: number): Promise<void> {
+async function checkForward(config: GridEncodingConfig, n: number, seed: number, samplesPerInvocation?: number): Promise<void> {
   const ctx = await testGpu();
   const pool = new BufferPool(ctx);
-  const grid = new GridEncoding(ctx, config, { label: 'test-grid' });
+  const grid = new GridEncoding(ctx, config, { label: 'test-grid', samplesPerInvocation });
   const r = rng(seed);
   const table = new Float32Array(randomArray(grid.paramCount, r));
   grid.writeParams(table);
@@ -165,8 +179,8 @@ test('grid encode forward: GPU matches float64 reference (dense + hashed 3-D lev
   await checkForward(MIXED, 4099, 10);
 });
 
-test('grid encode forward: GPU matches float64 reference (F = 3, no planes)', async () => {
-  await checkForward(ODD_F, 1000, 20);
+test('grid encode forward: GPU matches float64 reference (F = 3, no planes, 3 samples per invocation)', async () => {
+  await checkForward(ODD_F, 1000, 20, 3);
 });
 
 /** Per-entry count of contributions (sample × vertex) to the gradient, for the summation-error bound. */
@@ -180,10 +194,10 @@ function contributions(layout: GridLayout, pos: ArrayLike<number>, n: number): F
   return k;
 }
 
-async function checkBackward(config: GridEncodingConfig, n: number, seed: number): Promise<void> {
+async function checkBackward(config: GridEncodingConfig, n: number, seed: number, samplesPerInvocation?: number): Promise<void> {
   const ctx = await testGpu();
   const pool = new BufferPool(ctx);
-  const grid = new GridEncoding(ctx, config, { label: 'test-grid' });
+  const grid = new GridEncoding(ctx, config, { label: 'test-grid', samplesPerInvocation });
   const r = rng(seed);
   grid.writeParams(new Float32Array(randomArray(grid.paramCount, r)));
   const pos = positions(n, seed + 1);
@@ -226,8 +240,13 @@ test('grid encode backward: GPU matches float64 reference within the f32 summati
   await checkBackward(MIXED, 4099, 30);
 });
 
-test('grid encode backward: GPU matches float64 reference (F = 3, no planes)', async () => {
-  await checkBackward(ODD_F, 1000, 40);
+test('grid encode backward: GPU matches float64 reference (F = 3, no planes, 3 samples per invocation)', async () => {
+  await checkBackward(ODD_F, 1000, 40, 3);
+});
+
+test('grid encode forward + backward: one invocation per sample (RUN = 1)', async () => {
+  await checkForward(MIXED, 1000, 50, 1);
+  await checkBackward(MIXED, 1000, 60, 1);
 });
 
 test('grid encoding: init, params round-trip, level metadata, input validation', async () => {

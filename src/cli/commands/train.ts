@@ -35,6 +35,7 @@ export async function runTrain(dataset: string, f: TrainFlags): Promise<void> {
     if (f.json) process.stdout.write(JSON.stringify({
       heldOutPsnr: r.eval.psnr, heldOutSsim: r.eval.ssim, evalFrames: r.eval.frames, steps: r.steps, samplesPerSecond: r.samplesPerSecond,
       stepsPerSecond: r.stepsPerSecond, seconds: r.seconds, adapter: r.adapter, checkpoint: r.checkpoint,
+      peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     }) + '\n');
   } finally {
     bar.stop();

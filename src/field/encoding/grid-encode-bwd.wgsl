@@ -12,7 +12,13 @@
 // them (one atomic add per vertex and feature) only when the next sample lies in another cell, and
 // at the end. Samples along a ray are consecutive, so at coarse levels a run mostly stays in one cell
 // and most atomics (and the CAS retries of lanes hitting the same vertex) disappear; for incoherent
-// samples every sample flushes, as a plain per-sample scatter would.
+// samples every sample flushes, as a plain per-sample scatter would. Measured on lavapipe (CPU preset,
+// 65,536 samples, bench/grid-encode.ts): with RUN = 32, samples along rays go 2-3.5× faster than with
+// one invocation per sample; incoherent samples about the same (±10%).
+// Subgroup pre-reductions (per vertex, the lanes with the same entry sum with subgroupAdd and one
+// does the atomic) were tried on the one-sample-per-invocation mapping and dropped: an "all lanes
+// agree" fast path gained ≤ 15% on rays and lost ~8% on incoherent samples; a general "peeling" loop
+// (one round per distinct entry) was 1.3-5× slower than plain atomics on lavapipe's 8-wide subgroups.
 //
 // Bindings:
 //   positions  N × vec4<f32>, xyz clamped to [0,1] (as in the forward).
@@ -42,7 +48,7 @@ struct Params {
 
 override WG: u32 = 64;
 override F: u32 = 2;
-override RUN: u32 = 8;
+override RUN: u32 = 32;
 const MAX_F: u32 = 8u;
 const NONE: u32 = 0xffffffffu;
 const MAX_ACC: u32 = 8u * MAX_F; // 2^dims vertices × F gradients of the current cell

@@ -14,13 +14,14 @@ import { gridLayout, type GridEncodingConfig, type GridLayout } from './grid-con
 
 type FwdBinding = 'positions' | 'levels' | 'table' | 'features';
 type BwdBinding = 'positions' | 'levels' | 'table' | 'd_features' | 'grad';
-type GridParam = 'count' | 'samples' | 'dim';
-type BwdParam = GridParam | 'groups';
+type GridParam = 'count' | 'samples' | 'dim' | 'groups';
 
+/** Both kernels: count = levels·groups invocations, samples = N, dim = D, groups = ceil(N / RUN). */
 const PARAMS = [
   ['count', 'u32'],
   ['samples', 'u32'],
   ['dim', 'u32'],
+  ['groups', 'u32'],
 ] as const;
 
 /** Forward kernel: features[n·D + out_off + f] = Σ w · read_feature(θ index). */
@@ -36,8 +37,8 @@ export const gridEncodeForwardSpec: KernelSpec<FwdBinding, GridParam> = {
   params: PARAMS,
 };
 
-/** Backward kernel: atomic scatter-add of w · dL/dfeatures into dL/dθ. */
-export const gridEncodeBackwardSpec: KernelSpec<BwdBinding, BwdParam> = {
+/** Backward kernel: scatter-add of w · dL/dfeatures into dL/dθ, pre-reduced per run, atomic. */
+export const gridEncodeBackwardSpec: KernelSpec<BwdBinding, GridParam> = {
   name: 'grid-encode-bwd',
   source: wgsl(import.meta.url, './grid-encode-bwd.wgsl'),
   bindings: [
@@ -47,28 +48,28 @@ export const gridEncodeBackwardSpec: KernelSpec<BwdBinding, BwdParam> = {
     ['d_features', 'read-only-storage'],
     ['grad', 'storage'],
   ],
-  params: [...PARAMS, ['groups', 'u32']],
-};
-
-/**
- * Backward with a subgroup pre-reduction (needs the `subgroups` feature): lanes of a subgroup that hit
- * the same entry sum their gradients before one atomic add.
- */
-export const gridEncodeBackwardSubgroupSpec: KernelSpec<BwdBinding, GridParam> = {
-  ...gridEncodeBackwardSpec,
   params: PARAMS,
-  name: 'grid-encode-bwd-sg',
-  source: wgsl(import.meta.url, './grid-encode-bwd-sg.wgsl'),
 };
-
-/** Samples per backward invocation (grid-encode-bwd.wgsl's `override RUN`, read from the source). */
-export const BACKWARD_RUN = Number(/override\s+RUN\s*:\s*u32\s*=\s*(\d+)/.exec(gridEncodeBackwardSpec.source)![1]);
 
 /** Every kernel spec of this module (for source/declaration checks). */
-export const gridEncodeSpecs: readonly KernelSpec<string, string>[] = [gridEncodeForwardSpec, gridEncodeBackwardSpec, gridEncodeBackwardSubgroupSpec];
+export const gridEncodeSpecs: readonly KernelSpec<string, string>[] = [gridEncodeForwardSpec, gridEncodeBackwardSpec];
 
-/** How the backward scatter-adds: plain per-lane atomics, or subgroup pre-reduction first. */
-export type GridBackwardVariant = 'atomic' | 'subgroup';
+function overrideDefault(source: string, name: string): number {
+  const m = new RegExp(`override\\s+${name}\\s*:\\s*u32\\s*=\\s*(\\d+)`).exec(source);
+  if (!m) throw new GpuError(`grid-encode: the WGSL declares no override ${name}`);
+  return Number(m[1]);
+}
+
+/**
+ * Samples per invocation (the kernels' `override RUN`) on software adapters: the WGSL default,
+ * measured best on lavapipe (bench/grid-encode.ts).
+ */
+export const SOFTWARE_RUN = overrideDefault(gridEncodeForwardSpec.source, 'RUN');
+/**
+ * Samples per invocation on hardware GPUs: smaller, to keep tens of thousands of threads in flight
+ * and the position loads nearly coalesced. An unmeasured choice (no GPU was available).
+ */
+export const HARDWARE_RUN = 4;
 
 /** Fields of WGSL `struct Level` (grid-level.wgsl), in order; each a u32. */
 export const LEVEL_FIELDS = ['res', 'dims', 'axis0', 'axis1', 'hashed', 'mask', 'param_off', 'out_off'] as const;
@@ -94,11 +95,11 @@ export function levelMetadata(layout: GridLayout): Uint32Array {
 }
 
 const kernels = new Map<string, Kernel<string, string>>();
-/** The kernel of `spec` specialised for F features per level (pipelines are cached by constants). */
-function kernelFor<B extends string, P extends string>(spec: KernelSpec<B, P>, F: number): Kernel<B, P> {
-  const key = `${spec.name}|${F}`;
+/** The kernel of `spec` specialised for F features per level and RUN samples per invocation. */
+function kernelFor<B extends string, P extends string>(spec: KernelSpec<B, P>, F: number, RUN: number): Kernel<B, P> {
+  const key = `${spec.name}|${F}|${RUN}`;
   let k = kernels.get(key);
-  if (!k) kernels.set(key, (k = new Kernel({ ...spec, constants: { ...spec.constants, F } }) as Kernel<string, string>));
+  if (!k) kernels.set(key, (k = new Kernel({ ...spec, constants: { ...spec.constants, F, RUN } }) as Kernel<string, string>));
   return k as unknown as Kernel<B, P>;
 }
 
@@ -113,15 +114,17 @@ export interface GridEncodingOptions {
   /** Label prefix of the owned buffers (default 'grid'). */
   label?: string;
   /**
-   * Backward variant (default 'auto': 'subgroup' when the device has the `subgroups` feature, else
-   * 'atomic'). @throws GpuError when 'subgroup' is asked for on a device without the feature.
+   * Consecutive samples one invocation handles at one level (the kernels' RUN, 1..256). Default
+   * {@link SOFTWARE_RUN} on CPU adapters, {@link HARDWARE_RUN} on GPUs. Results do not depend on it
+   * beyond f32 summation order in the backward.
    */
-  backward?: GridBackwardVariant | 'auto';
+  samplesPerInvocation?: number;
 }
 
 /**
- * A trainable grid encoding on one device. Not thread-safe across batches that run concurrently
- * (none do in WebGPU: the queue orders them).
+ * A trainable grid encoding on one device: `forward` and `backward` record kernels into a Batch;
+ * Adam (src/train/adam) can update {@link params} from {@link grad} directly (AdamGroup zeroes the
+ * gradient after each step).
  */
 export class GridEncoding {
   /** The resolved layout (levels, offsets, D). */
@@ -132,18 +135,17 @@ export class GridEncoding {
   readonly grad: GPUBuffer;
   /** One struct Level per level (see {@link levelMetadata}). */
   readonly levelBuffer: GPUBuffer;
-  /** The backward variant in use. */
-  readonly backwardVariant: GridBackwardVariant;
+  /** Samples per invocation (the kernels' RUN). */
+  readonly samplesPerInvocation: number;
   private lastPositions: BufferBinding | undefined;
   private destroyed = false;
 
   /** @throws TypeError naming the config field when `config` is invalid. */
   constructor(readonly ctx: GpuContext, config: GridEncodingConfig, opts: GridEncodingOptions = {}) {
     this.layout = gridLayout(config.hash, config.planes);
-    const hasSubgroups = ctx.features.has('subgroups');
-    const want = opts.backward ?? 'auto';
-    if (want === 'subgroup' && !hasSubgroups) throw new GpuError("GridEncoding: backward 'subgroup' needs the device feature `subgroups`, which this adapter lacks");
-    this.backwardVariant = want === 'auto' ? (hasSubgroups ? 'subgroup' : 'atomic') : want;
+    const run = opts.samplesPerInvocation ?? (ctx.adapter.isSoftware ? SOFTWARE_RUN : HARDWARE_RUN);
+    if (!Number.isInteger(run) || run < 1 || run > 256) throw new TypeError(`opts.samplesPerInvocation must be an integer in [1, 256] (got ${run})`);
+    this.samplesPerInvocation = run;
     const label = opts.label ?? 'grid';
     const bytes = this.layout.paramCount * 4;
     this.params = createStorage(ctx, `${label}-params`, bytes);
@@ -189,11 +191,10 @@ export class GridEncoding {
   forward(batch: Batch, positions: BufferBinding, out: BufferBinding, n: number): void {
     this.checkLaunch(n, positions, out, 'out');
     this.lastPositions = positions;
-    const L = this.layout.levels.length;
-    kernelFor(gridEncodeForwardSpec, this.layout.featuresPerLevel).dispatch(
+    kernelFor(gridEncodeForwardSpec, this.layout.featuresPerLevel, this.samplesPerInvocation).dispatch(
       batch,
       { positions, levels: this.levelBuffer, table: this.params, features: out },
-      { count: n * L, samples: n, dim: this.outputDim },
+      this.launchParams(n),
     );
   }
 
@@ -204,15 +205,11 @@ export class GridEncoding {
   backward(batch: Batch, dOut: BufferBinding, n: number, positions: BufferBinding | undefined = this.lastPositions): void {
     if (!positions) throw new GpuError('GridEncoding.backward: no positions given and no forward recorded before');
     this.checkLaunch(n, positions, dOut, 'dOut');
-    const L = this.layout.levels.length;
-    const F = this.layout.featuresPerLevel;
-    const bindings = { positions, levels: this.levelBuffer, table: this.params, d_features: dOut, grad: this.grad };
-    if (this.backwardVariant === 'subgroup') {
-      kernelFor(gridEncodeBackwardSubgroupSpec, F).dispatch(batch, bindings, { count: n * L, samples: n, dim: this.outputDim });
-      return;
-    }
-    const groups = Math.ceil(n / BACKWARD_RUN);
-    kernelFor(gridEncodeBackwardSpec, F).dispatch(batch, bindings, { count: groups * L, samples: n, dim: this.outputDim, groups });
+    kernelFor(gridEncodeBackwardSpec, this.layout.featuresPerLevel, this.samplesPerInvocation).dispatch(
+      batch,
+      { positions, levels: this.levelBuffer, table: this.params, d_features: dOut, grad: this.grad },
+      this.launchParams(n),
+    );
   }
 
   /** Records a zero-fill of {@link grad}. */
@@ -247,6 +244,11 @@ export class GridEncoding {
     this.params.destroy();
     this.grad.destroy();
     this.levelBuffer.destroy();
+  }
+
+  private launchParams(n: number): Record<GridParam, number> {
+    const groups = Math.ceil(n / this.samplesPerInvocation);
+    return { count: groups * this.layout.levels.length, samples: n, dim: this.outputDim, groups };
   }
 
   private alive(): void {
