@@ -111,6 +111,9 @@ class UniformArena {
     this.buffer = device.createBuffer({ label: 'uniform-arena', size: capacity, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     this.host = new Uint8Array(capacity);
   }
+  fits(bytes: number): boolean {
+    return this.used + Math.max(16, Math.ceil(bytes / 16) * 16) <= this.capacity;
+  }
   alloc(bytes: Uint8Array): { buffer: GPUBuffer; offset: number; size: number } {
     const size = Math.max(16, Math.ceil(bytes.byteLength / 16) * 16);
     if (this.used + size > this.capacity) throw new GpuError(`uniform arena full (${this.capacity} bytes): too many dispatches in one batch`);
@@ -151,14 +154,13 @@ export class Profiler {
 export class Batch {
   readonly encoder: GPUCommandEncoder;
   private pass: GPUComputePassEncoder | undefined;
-  private readonly arena: UniformArena;
+  private readonly arenas: UniformArena[] = [];
   private readonly stamps: string[] = [];
   private querySet: GPUQuerySet | undefined;
   private static readonly MAX_STAMPS = 256;
 
   constructor(readonly ctx: GpuContext, label: string, readonly profiler?: Profiler) {
     this.encoder = ctx.device.createCommandEncoder({ label });
-    this.arena = new UniformArena(ctx.device, 1 << 16);
     if (profiler && ctx.hasTimestamps) {
       this.querySet = ctx.device.createQuerySet({ label: `${label}-timestamps`, type: 'timestamp', count: 2 * Batch.MAX_STAMPS });
     }
@@ -180,8 +182,14 @@ export class Batch {
     return this.pass;
   }
 
+  /** A uniform slot holding `bytes` (arenas of 64 KiB are added as dispatches accumulate). */
   uniform(bytes: Uint8Array): { buffer: GPUBuffer; offset: number; size: number } {
-    return this.arena.alloc(bytes);
+    let arena = this.arenas[this.arenas.length - 1];
+    if (!arena || !arena.fits(bytes.byteLength)) {
+      arena = new UniformArena(this.ctx.device, 1 << 16);
+      this.arenas.push(arena);
+    }
+    return arena.alloc(bytes);
   }
 
   private endPass(): void {
@@ -213,9 +221,9 @@ export class Batch {
       this.encoder.resolveQuerySet(this.querySet, 0, 2 * this.stamps.length, resolve, 0);
       this.encoder.copyBufferToBuffer(resolve, 0, read, 0, bytes);
     }
-    this.arena.flush(device.queue);
+    for (const a of this.arenas) a.flush(device.queue);
     device.queue.submit([this.encoder.finish()]);
-    this.arena.destroy();
+    for (const a of this.arenas) a.destroy();
     if (read && resolve && this.profiler) {
       await read.mapAsync(GPUMapMode.READ);
       const t = new BigInt64Array(read.getMappedRange());

@@ -92,7 +92,7 @@ export class Trainer {
     const mlp = { ...ADAM_DEFAULTS, l2: config.mlpL2 };
     const f = this.field;
     this.groups = [
-      new AdamGroup(this.pool, 'grid', f.grid.params, f.grid.grad, f.grid.paramCount),
+      new AdamGroup(this.pool, 'grid', f.grid.params, f.grid.grad, f.grid.paramCount, { ...ADAM_DEFAULTS, sparse: true }),
       new AdamGroup(this.pool, 'density-mlp', f.density.params, f.density.grad, f.density.paramCount, mlp),
       new AdamGroup(this.pool, 'color-mlp', f.color.params, f.color.grad, f.color.paramCount, mlp),
     ];

@@ -6,7 +6,7 @@ import { Batch } from '../../src/gpu/kernel.ts';
 import { AdamGroup } from '../../src/train/adam/adam.ts';
 import { adamRef } from '../../src/train/adam/adam.ref.ts';
 
-test('adam: GPU matches float64 reference over 3 steps at an awkward size', async () => {
+for (const sparse of [false, true]) test(`adam (sparse ${sparse}): GPU matches float64 reference over 3 steps at an awkward size`, async () => {
   const ctx = await testGpu();
   const pool = new BufferPool(ctx);
   const n = 1031;
@@ -16,10 +16,12 @@ test('adam: GPU matches float64 reference over 3 steps at an awkward size', asyn
   const v = new Float64Array(n);
   const thetaBuf = pool.upload('theta', new Float32Array(theta));
   const gradBuf = pool.storage('grad', n * 4);
-  const opts = { beta1: 0.9, beta2: 0.99, eps: 1e-15, l2: 1e-3 };
+  const opts = { beta1: 0.9, beta2: 0.99, eps: 1e-15, l2: 1e-3, sparse };
   const group = new AdamGroup(pool, 'test', thetaBuf, gradBuf, n, opts);
   for (let step = 1; step <= 3; step++) {
     const g = randomArray(n, r);
+    // A third of the entries get no gradient this step (as hash entries no sample touched).
+    for (let i = 0; i < n; i++) if (r() < 0.33) g[i] = 0;
     ctx.device.queue.writeBuffer(gradBuf, 0, new Float32Array(g));
     const batch = new Batch(ctx, 'adam-test');
     group.update(batch, 0.01, 0.5);

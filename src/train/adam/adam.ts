@@ -21,6 +21,7 @@ export const adamKernel = new Kernel({
     ['c2', 'f32'],
     ['gradScale', 'f32'],
     ['l2', 'f32'],
+    ['sparse', 'u32'],
   ],
 } as const);
 
@@ -34,9 +35,11 @@ export interface AdamOptions {
   eps: number;
   /** L2 regularization added to the gradient, default 0. */
   l2: number;
+  /** Skip entries whose gradient is exactly zero (lazy Adam; for hash tables). Default false. */
+  sparse: boolean;
 }
 
-export const ADAM_DEFAULTS: Readonly<AdamOptions> = Object.freeze({ beta1: 0.9, beta2: 0.99, eps: 1e-15, l2: 0 });
+export const ADAM_DEFAULTS: Readonly<AdamOptions> = Object.freeze({ beta1: 0.9, beta2: 0.99, eps: 1e-15, l2: 0, sparse: false });
 
 /** One parameter group: θ, its gradient accumulator and the two moment buffers. */
 export class AdamGroup {
@@ -52,11 +55,11 @@ export class AdamGroup {
   /** Records one update with learning rate `lr`; `gradScale` multiplies the raw gradient (e.g. 1/batch). */
   update(batch: Batch, lr: number, gradScale = 1): void {
     this.step += 1;
-    const { beta1, beta2, eps, l2 } = this.opts;
+    const { beta1, beta2, eps, l2, sparse } = this.opts;
     adamKernel.dispatch(
       batch,
       { theta: this.theta, grad: this.grad, m: this.m, v: this.v },
-      { count: this.count, lr, beta1, beta2, eps, c1: 1 - beta1 ** this.step, c2: 1 - beta2 ** this.step, gradScale, l2 },
+      { count: this.count, lr, beta1, beta2, eps, c1: 1 - beta1 ** this.step, c2: 1 - beta2 ** this.step, gradScale, l2, sparse: sparse ? 1 : 0 },
     );
   }
 }
