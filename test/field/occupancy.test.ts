@@ -19,7 +19,7 @@ test('occupancy update: GPU matches the float64 twin (points, EMA max, mean thre
   const r = rng(21);
   const seen = new Uint8Array(G ** 3).map(() => (r() < 0.9 ? 1 : 0));
   grid.reset(seen);
-  let values = Float64Array.from(seen, (s) => (s ? 0 : -1));
+  let values: Float64Array = Float64Array.from(seen, (s) => (s ? 0 : -1));
   // A density field: s = 4 − 12·|p − c| (dense blob in the middle, empty outside), evaluated on the host.
   const densityAt = (p: number[]) => 4 - 12 * Math.hypot(p[0]! - 0.5, p[1]! - 0.45, p[2]! - 0.55);
   const dt = 0.01;
