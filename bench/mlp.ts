@@ -3,7 +3,8 @@
  * backward pass (δ + dInput, then the weight gradients), for the density MLP (48 → 64 → 16) and the
  * colour MLP (32 → 64 → 64 → 3) of the CPU preset.
  *
- *   node --import tsx bench/mlp.ts [--n 65536] [--reps 5] [--subgroups auto|on|off] [--out file.json]
+ *   node --import tsx bench/mlp.ts [--n 65536] [--reps 5] [--subgroups auto|on|off] [--wg 64]
+ *                                  [--chunk auto|samples] [--only density|color] [--out file.json]
  *
  * Prints one JSON record per network, tagged with the adapter (compare timings only on the same
  * adapter). Times are the minimum over `reps` runs of submit → onSubmittedWorkDone, after one warm-up
@@ -23,6 +24,9 @@ const { values } = parseArgs({
     n: { type: 'string', default: '65536' },
     reps: { type: 'string', default: '5' },
     subgroups: { type: 'string', default: 'auto' },
+    wg: { type: 'string', default: '64' },
+    chunk: { type: 'string', default: 'auto' },
+    only: { type: 'string' },
     out: { type: 'string' },
   },
 });
@@ -38,9 +42,12 @@ const ctx = await acquireGpu();
 const subgroups = values.subgroups === 'auto' ? prefersSubgroupMlp(ctx) : values.subgroups === 'on';
 const records: unknown[] = [];
 
-for (const { name, config } of NETWORKS) {
+const workgroupSize = Number(values.wg);
+const wgradChunk = values.chunk === 'auto' ? undefined : Number(values.chunk);
+
+for (const { name, config } of NETWORKS.filter((w) => !values.only || w.name === values.only)) {
   const pool = new BufferPool(ctx);
-  const mlp = new Mlp(ctx, config, n, { label: name, subgroups });
+  const mlp = new Mlp(ctx, config, n, { label: name, subgroups, workgroupSize, wgradChunk });
   const fill = (len: number) => Float32Array.from({ length: len }, (_, i) => Math.sin(i * 12.9898) * 0.5);
   const input = { buffer: pool.upload(`${name}-in`, fill(n * config.inputDim)), stride: config.inputDim, offset: 0 };
   const output = { buffer: pool.storage(`${name}-out`, n * config.outputDim * 4), stride: config.outputDim, offset: 0 };
@@ -81,6 +88,8 @@ for (const { name, config } of NETWORKS) {
     config,
     n,
     subgroups,
+    workgroupSize,
+    wgradChunk: wgradChunk ?? 'auto',
     adapter: adapterName(ctx.adapter),
     usPerSample: Object.fromEntries(Object.entries(us).map(([k, v]) => [k, +v.toFixed(4)])),
     kernelsUsPerSample: kernels,

@@ -10,7 +10,7 @@ import type { Field } from '../field/field.ts';
 import type { OccupancyGrid } from '../field/occupancy/occupancy-grid.ts';
 import type { Intrinsics } from '../data/camera.ts';
 import { raysKernel, RayBatch, packCameras, uploadFrames, cameraParams, type MarchOptions } from './march/march.ts';
-import { compositeKernel, COMPOSITE_RENDER } from './composite/composite.ts';
+import { compositeKernel, COMPOSITE_RENDER, COMPOSITE_RENDER_INCREMENTAL } from './composite/composite.ts';
 
 export class ViewRenderer {
   private readonly pool: BufferPool;
@@ -29,18 +29,37 @@ export class ViewRenderer {
     this.chunk = Math.min(maxRays, Math.max(256, field.maxSamples >> 5));
   }
 
-  /** RGBA floats (premultiplied colour over `bg`, alpha = 1 − transmittance), row-major, width·height·4. */
-  async render(c2w: Float64Array, intr: Intrinsics, bg: [number, number, number] = [0, 0, 0]): Promise<Float32Array> {
+  /**
+   * RGBA floats (colour composited over `bg`, alpha = 1 − transmittance), row-major, width·height·4.
+   * Incremental (default, as Instant-NGP's inference): rays advance `perRound` samples per round and stop
+   * once opaque, so samples behind surfaces are never evaluated. One-shot: every sample of every ray in
+   * one pass (the training path; used by tests to check the incremental one).
+   */
+  async render(c2w: Float64Array, intr: Intrinsics, bg: [number, number, number] = [0, 0, 0], opts: { incremental?: boolean; perRound?: number } = {}): Promise<Float32Array> {
     const ctx = this.field.ctx;
     ctx.device.queue.writeBuffer(this.c2w, 0, packCameras([c2w]) as Float32Array<ArrayBuffer>);
     const total = intr.width * intr.height;
     const image = new Float32Array(total * 4);
+    const incremental = opts.incremental ?? true;
+    const perRound = opts.perRound ?? 16;
     let first = 0;
     while (first < total) {
-      const n = Math.min(this.chunk, total - first);
-      const a = new GpuBatch(ctx, 'render-march');
+      const n = incremental ? Math.min(this.maxRays, Math.floor(this.rays.capacity / perRound), total - first) : Math.min(this.chunk, total - first);
+      const a = new GpuBatch(ctx, 'render-rays');
       raysKernel.dispatch(a, { c2w: this.c2w, images: this.dummy, rays: this.rays.rays },
         { count: n, mode: 1, seed: 0, numFrames: 1, frame: 0, firstPixel: first, ...cameraParams(intr), bgR: bg[0], bgG: bg[1], bgB: bg[2] });
+      if (incremental) {
+        await a.submit();
+        await this.renderIncremental(n, perRound);
+        const rays = await readF32(ctx, this.rays.rays, n * 16);
+        for (let r = 0; r < n; r++) {
+          const T = rays[16 * r + 11]!;
+          for (let c = 0; c < 3; c++) image[4 * (first + r) + c] = rays[16 * r + 8 + c]! + T * bg[c]!;
+          image[4 * (first + r) + 3] = 1 - T;
+        }
+        first += n;
+        continue;
+      }
       this.rays.march(a, n, this.occupancy.bits, this.occupancy.opts.resolution, this.march, null);
       await a.submit();
       const [reserved] = await readU32(ctx, this.rays.counter, 1);
@@ -50,23 +69,39 @@ export class ViewRenderer {
         continue;
       }
       const b = new GpuBatch(ctx, 'render-shade');
-      this.shade(b, n, reserved!);
+      this.shade(b, n, reserved!, COMPOSITE_RENDER);
       await b.submit();
       image.set(await readF32(ctx, this.out, n * 4), first * 4);
       first += n;
       // Grow the chunk toward what fills the scratch buffers (with 25% headroom).
       const perRay = Math.max(1, reserved! / n);
-      this.chunk = Math.min(this.maxRays, Math.max(256, Math.floor((0.75 * this.rays.capacity) / perRay)));
+      this.chunk = Math.min(this.maxRays, Math.max(64, Math.floor((0.75 * this.rays.capacity) / perRay)));
     }
     return image;
   }
 
-  private shade(batch: Batch, numRays: number, numSamples: number): void {
+  /** Rounds of march → shade until no ray has samples left (each ray emits ≤ perRound per round). */
+  private async renderIncremental(n: number, perRound: number): Promise<void> {
+    const ctx = this.field.ctx;
+    const rounds = Math.ceil(this.march.maxSamplesPerRay / perRound);
+    for (let round = 0; round < rounds; round++) {
+      const a = new GpuBatch(ctx, 'render-march');
+      this.rays.march(a, n, this.occupancy.bits, this.occupancy.opts.resolution, this.march, null, { perRound });
+      await a.submit();
+      const [reserved, requested] = await readU32(ctx, this.rays.counter, 2);
+      if (requested === 0) return;
+      const b = new GpuBatch(ctx, 'render-shade');
+      this.shade(b, n, Math.min(reserved!, this.rays.capacity), COMPOSITE_RENDER_INCREMENTAL);
+      await b.submit();
+    }
+  }
+
+  private shade(batch: Batch, numRays: number, numSamples: number, mode: number): void {
     const f = this.field;
     if (numSamples > 0) f.forward(batch, this.rays.samples, this.rays.sampleDirs, numSamples, false);
     compositeKernel.dispatch(batch, {
       rays: this.rays.rays, rayRange: this.rays.rayRange, density: f.colIn, rgb: f.rgb, dRgb: f.dRgb, dDensity: f.dDensity, rayOut: this.out,
-    }, { count: numRays, mode: COMPOSITE_RENDER, densStride: f.colStride, numRays, minTransmittance: this.march.minTransmittance, dt: this.march.dt });
+    }, { count: numRays, mode, densStride: f.colStride, numRays, minTransmittance: this.march.minTransmittance, dt: this.march.dt });
   }
 
   destroy(): void {

@@ -79,7 +79,8 @@ export class Trainer {
     if (data.train.length === 0) throw new RangeError('the dataset has no training frames');
     this.pool = new BufferPool(ctx);
     const cap = config.samplesPerStep;
-    this.field = new Field(ctx, fieldConfig, cap);
+    // The scratch buffers also serve evaluation renders, which want larger chunks than a training step.
+    this.field = new Field(ctx, fieldConfig, Math.max(cap, 1 << 17));
     this.field.init(config.seed);
     this.occupancy = new OccupancyGrid(this.pool, fieldConfig.occupancy, cap);
     const trainC2w = data.train.map((i) => data.frames[i]!.c2w);

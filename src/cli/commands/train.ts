@@ -16,7 +16,7 @@ export async function runTrain(dataset: string, f: TrainFlags): Promise<void> {
   process.on('SIGINT', onSigint);
   const bar = new cliProgress.SingleBar({
     format: 'train |{bar}| {value}/{total} loss {loss} PSNR {psnr} dB | {sps} samples/s | ETA {eta_formatted}',
-    stream: process.stderr, hideCursor: true, etaBuffer: 50,
+    stream: process.stderr, hideCursor: true, etaBuffer: 50, noTTYOutput: true, notTTYSchedule: 15000,
   }, cliProgress.Presets.shades_classic);
   try {
     const r = await trainModel({

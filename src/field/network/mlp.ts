@@ -1,24 +1,29 @@
 /**
- * The field's small MLPs on the GPU (launcher of mlp-fwd.wgsl, mlp-bwd.wgsl and mlp-wgrad.wgsl).
+ * The field's small MLPs on the GPU (launcher of mlp-fwd.wgsl, mlp-bwd.wgsl and mlp-wgrad.wgsl; float64
+ * twin in mlp.ref.ts; shapes and parameter layout in mlp-config.ts).
  *
  * {@link Mlp} owns a network's parameters and gradient (flat f32 buffers in the layout of
  * mlp-config.ts) and the scratch buffers of one training step, sized for a maximum batch:
  * - `forward` evaluates the network on `n` rows of an input view into an output view; with
- *   `train: true` it also stores each hidden layer's activations ([layer][n][W]) for `backward`;
- * - `backward` takes dL/dy, computes every hidden layer's δ (mlp-bwd), optionally dL/dx, and
- *   ACCUMULATES dL/dW, dL/db into `grad` (mlp-wgrad, one dispatch per layer). The caller zeroes
- *   `grad` between steps (the Adam kernel does, or {@link Mlp.zeroGrad}).
+ *   `train: true` it also keeps the hidden activations and a copy of the input for `backward`;
+ * - `backward` takes dL/dy, computes every hidden layer's δ and optionally dL/dx (mlp-bwd), then
+ *   ACCUMULATES dL/dW, dL/db into `grad` (mlp-wgrad, one dispatch per layer, no per-sample atomics).
+ *   The caller zeroes `grad` between steps (the Adam kernel does, or {@link Mlp.zeroGrad}).
+ * Scratch data is kept in "quads": one vec4 holds one unit of 4 consecutive samples, which is how the
+ * forward and backward kernels hold them (4 samples per invocation) and what lets every scratch access
+ * move 4 floats (see the WGSL headers).
  *
  * Why the forward/backward kernels are specialized per network: on Mesa lavapipe (llvmpipe), which
- * runs each invocation as a lane of an 8-wide SIMD vector, a private array read at a run-time index
- * and a storage read at a non-constant address both cost one scalar load per lane. The fast form is a
- * dot product unrolled over constant indices, with weights shared between lanes through
+ * runs each invocation as a lane of an 8-wide SIMD vector, a private array accessed at a run-time
+ * index and a storage access at a non-constant address both cost a loop over the lanes. The fast form
+ * is a dot product unrolled over constant indices, with weights shared between lanes through
  * subgroupBroadcast (see the header of mlp-fwd.wgsl). WGSL cannot size private arrays with pipeline
  * overrides nor unroll loops, so the launcher substitutes the `const` sizes and generates the
  * unrolled layer loops ({@link generateForwardLayers}, {@link generateBackwardLayers}); each variant
  * is its own Kernel whose name carries the shape and flags, so the pipeline cache key (name +
  * constants) tells variants apart. mlp-wgrad.wgsl takes every size as a uniform and needs no
- * generated code.
+ * generated code. Measured on lavapipe (2 cores, N = 65536, density 48→64→16): forward 4.8 µs/sample
+ * for the plain loop form, ~0.45 with this form; bench/mlp.ts has the current numbers.
  */
 import { GpuError } from '../../gpu/errors.ts';
 import { Kernel, wgsl, type Batch, type KernelSpec } from '../../gpu/kernel.ts';
@@ -60,6 +65,7 @@ const FWD_BINDINGS = [
   ['input', 'read-only-storage'],
   ['output', 'storage'],
   ['acts', 'storage'],
+  ['inputQuads', 'storage'],
 ] as const;
 const FWD_PARAMS = [
   ['count', 'u32'],
@@ -67,13 +73,14 @@ const FWD_PARAMS = [
   ['inOffset', 'u32'],
   ['outStride', 'u32'],
   ['outOffset', 'u32'],
-  ['batchStride', 'u32'],
+  ['quadStride', 'u32'],
 ] as const;
 const BWD_BINDINGS = [
   ['weights', 'read-only-storage'],
   ['acts', 'read-only-storage'],
   ['dOut', 'read-only-storage'],
   ['deltas', 'storage'],
+  ['dOutQuads', 'storage'],
   ['dIn', 'storage'],
 ] as const;
 const BWD_PARAMS = [
@@ -82,7 +89,7 @@ const BWD_PARAMS = [
   ['dOutOffset', 'u32'],
   ['dInStride', 'u32'],
   ['dInOffset', 'u32'],
-  ['batchStride', 'u32'],
+  ['quadStride', 'u32'],
 ] as const;
 const WGRAD_BINDINGS = [
   ['xsrc', 'read-only-storage'],
@@ -94,9 +101,7 @@ const WGRAD_PARAMS = [
   ['n', 'u32'],
   ['inDim', 'u32'],
   ['outDim', 'u32'],
-  ['xStride', 'u32'],
   ['xOffset', 'u32'],
-  ['dStride', 'u32'],
   ['dOffset', 'u32'],
   ['paramOffset', 'u32'],
   ['colGroups', 'u32'],
@@ -171,8 +176,9 @@ export function specializeWgsl(
 }
 
 /**
- * Lines adding Σ_{idx < n} W[base + idx·stride] · src[idx] to the vec4 `acc`, unrolled in blocks of 8
- * (with subgroups: one fetch per lane and block, then 8 broadcasts). `base` is a WGSL u32 expression.
+ * Lines adding Σ_{idx < n} W[base + idx·stride] · src[idx] to the vec4 `acc` ("dot form": the sum
+ * runs over the unrolled index), in blocks of 8 (with subgroups: one fetch per lane and block, then 8
+ * broadcasts). `base` is a WGSL u32 expression.
  */
 function emitDot(lines: string[], indent: string, acc: string, src: string, n: number, base: string, stride: number, subgroups: boolean): void {
   for (let c = 0; c < n; c += 8) {
@@ -187,55 +193,132 @@ function emitDot(lines: string[], indent: string, acc: string, src: string, n: n
   }
 }
 
-/** The `//!generate layers` body of mlp-fwd.wgsl: one loop per layer over its outputs. */
-export function generateForwardLayers(config: MlpConfig, opts: { train: boolean; subgroups: boolean }): string {
-  const lines: string[] = [];
-  let src = 'x';
-  mlpLayerOffsets(config).forEach((l, k) => {
-    lines.push(`  // layer ${k}: ${l.in} -> ${l.out}${l.relu ? ', ReLU' : ', linear'}`);
-    lines.push(`  for (var j = zero; j < ${l.out}u; j++) {`);
-    lines.push(`    var a = vec4f(weights[${l.biasOffset}u + j]);`);
-    emitDot(lines, '    ', 'a', src, l.in, `${l.weightOffset}u + j * ${l.in}u`, 1, opts.subgroups);
-    if (l.relu) {
-      const dst = k % 2 === 0 ? 'h0' : 'h1';
-      lines.push(`    let y = max(a, vec4f(0.0));`);
-      lines.push(`    ${dst}[j] = y;`);
-      if (opts.train) lines.push(`    storeAct(${k}u, j, y);`);
-      src = dst;
+/**
+ * Lines adding W[base + idx·stride] · v to acc[idx] for every idx < n ("axpy form": the unrolled index
+ * runs over the outputs), in blocks of 8 like {@link emitDot}.
+ */
+function emitAxpy(lines: string[], indent: string, acc: string, v: string, n: number, base: string, stride: number, subgroups: boolean): void {
+  for (let c = 0; c < n; c += 8) {
+    const m = Math.min(8, n - c);
+    if (subgroups) {
+      lines.push(`${indent}{ let wv = wfetch(${base} + ${c * stride}u, ${stride}u, ${m}u);`);
+      for (let r = 0; r < m; r++) lines.push(`${indent}  ${acc}[${c + r}] = fma(vec4f(subgroupBroadcast(wv, ${r}u)), ${v}, ${acc}[${c + r}]);`);
+      lines.push(`${indent}}`);
     } else {
-      lines.push(`    storeOutput(j, a);`);
+      for (let r = 0; r < m; r++) lines.push(`${indent}${acc}[${c + r}] = fma(vec4f(weights[${base} + ${(c + r) * stride}u]), ${v}, ${acc}[${c + r}]);`);
     }
+  }
+}
+
+/*
+ * Both generators never write a private array at a run-time index (on lavapipe such a write is a
+ * masked scatter over the 8 lanes; writing every unit of every layer that way cost a third of the
+ * forward pass). The first layer runs a loop over its units j, each a dot product over the complete
+ * input x; as soon as unit j is known, its contribution is added to every unit of the next layer
+ * ("axpy form"), whose accumulator array is indexed only by constants in that loop. Each following
+ * layer is then a loop over the units of the previous accumulator (read at a run-time index: a gather,
+ * but once per unit), which finishes them (ReLU, stores) and adds each into the next accumulator. The
+ * run-time reads also keep the accumulators in memory rather than in hundreds of SSA registers, which
+ * made LLVM's compile take 10-20 s. The backward pass chains the transposed products the same way.
+ */
+
+/** The `//!generate layers` body of mlp-fwd.wgsl (reads `x`, ends in storeOutput calls). */
+export function generateForwardLayers(config: MlpConfig, opts: { train: boolean; subgroups: boolean }): string {
+  const layers = mlpLayerOffsets(config);
+  const sg = opts.subgroups;
+  const lines: string[] = [];
+  const l0 = layers[0]!;
+  if (!l0.relu) {
+    lines.push(`  // the only layer: ${l0.in} -> ${l0.out}, linear`);
+    lines.push(`  for (var j = zero; j < ${l0.out}u; j++) {`);
+    lines.push(`    var a = vec4f(weights[${l0.biasOffset}u + j]);`);
+    emitDot(lines, '    ', 'a', 'x', l0.in, `${l0.weightOffset}u + j * ${l0.in}u`, 1, sg);
+    lines.push('    storeOutput(j, a);');
     lines.push('  }');
-  });
+    return lines.join('\n');
+  }
+  // Accumulator of layer k (its pre-activations), initialised with the biases.
+  const declare = (k: number): string => {
+    const l = layers[k]!;
+    lines.push(`  var acc${k}: array<vec4f, ${l.out}>;`);
+    for (let m = 0; m < l.out; m++) lines.push(`  acc${k}[${m}] = vec4f(weights[${l.biasOffset + m}u]);`);
+    return `acc${k}`;
+  };
+  lines.push(`  // layer 0: ${l0.in} -> ${l0.out}, ReLU; each unit is added at once into layer 1`);
+  let acc = declare(1);
+  lines.push(`  for (var j = zero; j < ${l0.out}u; j++) {`);
+  lines.push(`    var a = vec4f(weights[${l0.biasOffset}u + j]);`);
+  emitDot(lines, '    ', 'a', 'x', l0.in, `${l0.weightOffset}u + j * ${l0.in}u`, 1, sg);
+  lines.push('    let h = max(a, vec4f(0.0));');
+  if (opts.train) lines.push('    storeAct(0u, j, h);');
+  emitAxpy(lines, '    ', acc, 'h', layers[1]!.out, `${layers[1]!.weightOffset}u + j`, layers[1]!.in, sg);
+  lines.push('  }');
+  for (let k = 1; k < layers.length - 1; k++) {
+    const next = layers[k + 1]!;
+    lines.push(`  // layer ${k}: ReLU of its accumulator; each unit is added at once into layer ${k + 1}`);
+    const nextAcc = declare(k + 1);
+    lines.push(`  for (var j = zero; j < ${layers[k]!.out}u; j++) {`);
+    lines.push(`    let h = max(${acc}[j], vec4f(0.0));`);
+    if (opts.train) lines.push(`    storeAct(${k}u, j, h);`);
+    emitAxpy(lines, '    ', nextAcc, 'h', next.out, `${next.weightOffset}u + j`, next.in, sg);
+    lines.push('  }');
+    acc = nextAcc;
+  }
+  lines.push(`  // layer ${layers.length - 1} (output, linear)`);
+  lines.push(`  for (var m = zero; m < ${config.outputDim}u; m++) { storeOutput(m, ${acc}[m]); }`);
   return lines.join('\n');
 }
 
-/** The `//!generate layers` body of mlp-bwd.wgsl: δ of each hidden layer from the top, then dL/dx. */
+/**
+ * The `//!generate layers` body of mlp-bwd.wgsl: starting from `g0` = δ of the output layer, stage s
+ * (s = L … 1) forms v = W_sᵀ δ_s and stores δ_(s−1) = relu'(a_(s−1)) ⊙ v; with dIn, stage 0 writes
+ * W_0ᵀ δ_0 to dIn.
+ */
 export function generateBackwardLayers(config: MlpConfig, opts: { dIn: boolean; subgroups: boolean }): string {
   const layers = mlpLayerOffsets(config);
+  const sg = opts.subgroups;
   const lines: string[] = [];
-  let src = 'g0';
-  for (let k = config.hiddenLayers - 1; k >= 0; k--) {
-    const up = layers[k + 1]!;
-    const dst = src === 'g0' ? 'g1' : 'g0';
-    lines.push(`  // δ of hidden layer ${k} = relu'(a_${k}) * W_${k + 1}^T δ_${k + 1}`);
-    lines.push(`  for (var i = zero; i < ${up.in}u; i++) {`);
-    lines.push('    var s = vec4f(0.0);');
-    emitDot(lines, '    ', 's', src, up.out, `${up.weightOffset}u + i`, up.in, opts.subgroups);
-    lines.push(`    let d = select(vec4f(0.0), s, loadAct(${k}u, i) > vec4f(0.0));`);
-    lines.push(`    ${dst}[i] = d;`);
-    lines.push(`    storeDelta(${k}u, i, d);`);
-    lines.push('  }');
-    src = dst;
+  const last = opts.dIn ? 0 : 1;
+  const L = config.hiddenLayers;
+  if (L < last) return '  // nothing to do: no hidden layer and no dL/dx';
+  // Stage L: a dot product over δ_L = g0 per unit i of its input.
+  const lL = layers[L]!;
+  lines.push(L === 0 ? '  // dL/dx = W_0^T δ_0' : `  // δ_${L - 1} = relu'(a_${L - 1}) * W_${L}^T δ_${L}`);
+  let acc = '';
+  if (L - 1 >= last) {
+    acc = `acc${L - 1}`;
+    lines.push(`  var ${acc}: array<vec4f, ${layers[L - 1]!.in}>;   // W_${L - 1}^T δ_${L - 1}, filled unit by unit`);
   }
-  if (opts.dIn) {
-    const l0 = layers[0]!;
-    lines.push('  // dL/dx = W_0^T δ_0');
-    lines.push(`  for (var i = zero; i < ${l0.in}u; i++) {`);
-    lines.push('    var s = vec4f(0.0);');
-    emitDot(lines, '    ', 's', src, l0.out, `${l0.weightOffset}u + i`, l0.in, opts.subgroups);
-    lines.push('    storeDIn(i, s);');
+  lines.push(`  for (var i = zero; i < ${lL.in}u; i++) {`);
+  lines.push('    var v = vec4f(0.0);');
+  emitDot(lines, '    ', 'v', 'g0', lL.out, `${lL.weightOffset}u + i`, lL.in, sg);
+  if (L === 0) {
+    lines.push('    storeDIn(i, v);');
+  } else {
+    lines.push(`    v = select(vec4f(0.0), v, loadAct(${L - 1}u, i) > vec4f(0.0));`);
+    lines.push(`    storeDelta(${L - 1}u, i, v);`);
+    if (acc) emitAxpy(lines, '    ', acc, 'v', layers[L - 1]!.in, `${layers[L - 1]!.weightOffset}u + i * ${layers[L - 1]!.in}u`, 1, sg);
+  }
+  lines.push('  }');
+  // Stages L−1 … last: finish the accumulator unit by unit, adding each into the next stage's.
+  for (let s = L - 1; s >= last; s--) {
+    const l = layers[s]!;
+    let next = '';
+    if (s - 1 >= last) {
+      next = `acc${s - 1}`;
+      lines.push(`  var ${next}: array<vec4f, ${layers[s - 1]!.in}>;`);
+    }
+    lines.push(s === 0 ? '  // dL/dx = W_0^T δ_0' : `  // δ_${s - 1} = relu'(a_${s - 1}) * W_${s}^T δ_${s}`);
+    lines.push(`  for (var p = zero; p < ${l.in}u; p++) {`);
+    if (s === 0) {
+      lines.push(`    storeDIn(p, ${acc}[p]);`);
+    } else {
+      lines.push(`    let v = select(vec4f(0.0), ${acc}[p], loadAct(${s - 1}u, p) > vec4f(0.0));`);
+      lines.push(`    storeDelta(${s - 1}u, p, v);`);
+      if (next) emitAxpy(lines, '    ', next, 'v', layers[s - 1]!.in, `${layers[s - 1]!.weightOffset}u + p * ${layers[s - 1]!.in}u`, 1, sg);
+    }
     lines.push('  }');
+    acc = next;
   }
   return lines.join('\n');
 }
@@ -266,7 +349,7 @@ export function mlpForwardKernel(config: MlpConfig, train: boolean, o: MlpKernel
   return cached(`${name}|${o.workgroupSize}`, () => {
     const source = specializeWgsl(FWD_SOURCE, {
       consts: { IN: config.inputDim, WIDTH: config.width, OUT: config.outputDim },
-      flags: { SUBGROUPS: o.subgroups },
+      flags: { SUBGROUPS: o.subgroups, TRAIN: train },
       generated: { layers: generateForwardLayers(config, { train, subgroups: o.subgroups }) },
     });
     return new Kernel({ name, source, bindings: FWD_BINDINGS, params: FWD_PARAMS, constants: { WG: o.workgroupSize } });
@@ -279,7 +362,7 @@ export function mlpBackwardKernel(config: MlpConfig, dIn: boolean, o: MlpKernelO
   const name = `mlp-bwd[${shapeTag(config)}${dIn ? ',din' : ''}${o.subgroups ? ',sg' : ''}]`;
   return cached(`${name}|${o.workgroupSize}`, () => {
     const source = specializeWgsl(BWD_SOURCE, {
-      consts: { IN: config.inputDim, WIDTH: config.width, OUT: config.outputDim, GMAX: Math.max(config.outputDim, config.width) },
+      consts: { IN: config.inputDim, WIDTH: config.width, OUT: config.outputDim },
       flags: { SUBGROUPS: o.subgroups },
       generated: { layers: generateBackwardLayers(config, { dIn, subgroups: o.subgroups }) },
     });
@@ -344,17 +427,27 @@ export class Mlp {
   /** Workgroup size of the kernels. */
   readonly workgroupSize: number;
   private readonly pool: BufferPool;
+  /** Quads (groups of 4 samples) per layer in the scratch buffers: ⌈maxBatch/4⌉. */
+  private readonly quads: number;
   private readonly acts: GPUBuffer;
+  private readonly inputQuads: GPUBuffer;
   private readonly deltas: GPUBuffer;
+  private readonly dOutQuads: GPUBuffer;
+  /** Stand-ins bound where a variant does not use a binding (two: writable bindings may not alias). */
   private readonly dummy: GPUBuffer;
+  private readonly dummy2: GPUBuffer;
   private readonly label: string;
   private readonly wgradChunk: number | undefined;
-  private trained: { input: MlpView; n: number } | undefined;
+  /** n of the last training forward (backward needs one of the same n). */
+  private trainedN: number | undefined;
   private destroyed = false;
 
   /**
-   * `maxBatch` is the largest `n` any call will pass; it sizes the activation and δ scratch buffers.
-   * A string for `options` is shorthand for `{ label }`.
+   * `maxBatch` is the largest `n` any call will pass; it sizes the scratch buffers of a training
+   * step: the hidden activations and δ (hiddenLayers·width floats per sample each) and copies of the
+   * input and of dL/dy, all in the quad layout of mlp-fwd.wgsl. A string for `options` is shorthand
+   * for `{ label }`. Throws a GpuError when a scratch buffer would exceed the device's largest
+   * storage binding, naming the largest maxBatch that fits.
    */
   constructor(readonly ctx: GpuContext, config: MlpConfig, maxBatch: number, options: MlpOptions | string = {}) {
     validateMlpConfig(config, 'config');
@@ -379,14 +472,17 @@ export class Mlp {
     this.workgroupSize = workgroupSize;
     this.wgradChunk = options.wgradChunk === undefined ? undefined : Math.ceil(options.wgradChunk / 8) * 8;
 
-    // Scratch: activations and δ of the hidden layers, [layer][maxBatch][W] each.
-    const scratchFloats = config.hiddenLayers * maxBatch * config.width;
+    // Scratch, in quads of 4 samples (vec4 per unit): the hidden activations and δ ([layer][quad][W]),
+    // and copies of the input ([quad][inputDim]) and of dL/dy ([quad][outputDim]).
+    this.quads = Math.ceil(maxBatch / 4);
+    const perQuad = { hidden: config.hiddenLayers * config.width, input: config.inputDim, output: config.outputDim };
+    const widest = Math.max(perQuad.hidden, perQuad.input, perQuad.output);
     const limit = ctx.limits.maxStorageBufferBindingSize;
-    if (scratchFloats * 4 > limit) {
-      const fits = Math.floor(limit / (4 * config.hiddenLayers * config.width));
+    if (this.quads * widest * 16 > limit) {
+      const fits = 4 * Math.floor(limit / (16 * widest));
       throw new GpuError(
-        `${label}: maxBatch ${maxBatch} needs ${((scratchFloats * 4) / 2 ** 20).toFixed(1)} MiB for each of the activation and δ ` +
-          `buffers (hiddenLayers·maxBatch·width floats), more than this device's largest storage binding ` +
+        `${label}: maxBatch ${maxBatch} needs a ${((this.quads * widest * 16) / 2 ** 20).toFixed(1)} MiB scratch buffer ` +
+          `(${widest} floats per sample), more than this device's largest storage binding ` +
           `(${(limit / 2 ** 20).toFixed(0)} MiB); at most ${fits} samples per step fit with this network.`,
       );
     }
@@ -395,9 +491,12 @@ export class Mlp {
     this.pool = new BufferPool(ctx);
     this.params = this.pool.upload(`${label}-params`, init);
     this.grad = this.pool.storage(`${label}-grad`, this.paramCount * 4);
-    this.acts = this.pool.storage(`${label}-acts`, scratchFloats * 4);
-    this.deltas = this.pool.storage(`${label}-deltas`, scratchFloats * 4);
+    this.acts = this.pool.storage(`${label}-acts`, this.quads * perQuad.hidden * 16);
+    this.inputQuads = this.pool.storage(`${label}-input-copy`, this.quads * perQuad.input * 16);
+    this.deltas = this.pool.storage(`${label}-deltas`, this.quads * perQuad.hidden * 16);
+    this.dOutQuads = this.pool.storage(`${label}-doutput-copy`, this.quads * perQuad.output * 16);
     this.dummy = this.pool.storage(`${label}-unused`, 16);
+    this.dummy2 = this.pool.storage(`${label}-unused-2`, 16);
   }
 
   private get kernelOptions(): MlpKernelOptions {
@@ -411,8 +510,8 @@ export class Mlp {
 
   /**
    * Records y = MLP(x) for rows 0 … n−1 of `input` into `output` (only the outputDim floats of each
-   * row are written). With `train` (`{ train: true }` or `true`), also stores the activations that {@link backward} needs; the
-   * input rows must then stay unchanged until that backward has run.
+   * row are written). With `train` (`{ train: true }` or `true`), also stores what {@link backward}
+   * needs (the hidden activations and a copy of the input rows).
    */
   forward(batch: Batch, input: MlpView, output: MlpView, n: number, opts: { train?: boolean } | boolean = {}): void {
     this.checkN('forward', n);
@@ -420,12 +519,15 @@ export class Mlp {
     checkView('forward output', output, this.config.outputDim, n);
     if (input.buffer === output.buffer) throw new TypeError('forward: input and output must be different buffers');
     const train = typeof opts === 'boolean' ? opts : opts.train === true;
-    if (train) this.trained = { input: { ...input }, n };
+    if (train) this.trainedN = n;
     if (n === 0) return;
     mlpForwardKernel(this.config, train, this.kernelOptions).dispatch(
       batch,
-      { weights: this.params, input: input.buffer, output: output.buffer, acts: train ? this.acts : this.dummy },
-      { count: n, inStride: input.stride, inOffset: input.offset, outStride: output.stride, outOffset: output.offset, batchStride: this.maxBatch },
+      {
+        weights: this.params, input: input.buffer, output: output.buffer,
+        acts: train ? this.acts : this.dummy, inputQuads: train ? this.inputQuads : this.dummy2,
+      },
+      { count: n, inStride: input.stride, inOffset: input.offset, outStride: output.stride, outOffset: output.offset, quadStride: this.quads },
       Math.ceil(n / SAMPLES_PER_INVOCATION),
     );
   }
@@ -438,7 +540,7 @@ export class Mlp {
    */
   backward(batch: Batch, dOutput: MlpView, n: number, dInput: MlpView | null): void {
     this.checkN('backward', n);
-    if (!this.trained || this.trained.n !== n) {
+    if (this.trainedN !== n) {
       throw new GpuError(`${this.label}: backward(n = ${n}) needs a forward(…, { train: true }) of the same n first`);
     }
     checkView('backward dOutput', dOutput, this.config.outputDim, n);
@@ -449,24 +551,26 @@ export class Mlp {
     if (n === 0) return;
     const ko = this.kernelOptions;
     const { width, hiddenLayers } = this.config;
-    if (hiddenLayers > 0 || dInput) {
-      mlpBackwardKernel(this.config, dInput !== null, ko).dispatch(
-        batch,
-        { weights: this.params, acts: this.acts, dOut: dOutput.buffer, deltas: this.deltas, dIn: dInput ? dInput.buffer : this.dummy },
-        {
-          count: n, dOutStride: dOutput.stride, dOutOffset: dOutput.offset,
-          dInStride: dInput?.stride ?? 0, dInOffset: dInput?.offset ?? 0, batchStride: this.maxBatch,
-        },
-        Math.ceil(n / SAMPLES_PER_INVOCATION),
-      );
-    }
+    // δ of the hidden layers, the quad copy of dL/dy and (optionally) dL/dx.
+    mlpBackwardKernel(this.config, dInput !== null, ko).dispatch(
+      batch,
+      {
+        weights: this.params, acts: this.acts, dOut: dOutput.buffer, deltas: this.deltas, dOutQuads: this.dOutQuads,
+        dIn: dInput ? dInput.buffer : this.dummy,
+      },
+      {
+        count: n, dOutStride: dOutput.stride, dOutOffset: dOutput.offset,
+        dInStride: dInput?.stride ?? 0, dInOffset: dInput?.offset ?? 0, quadStride: this.quads,
+      },
+      Math.ceil(n / SAMPLES_PER_INVOCATION),
+    );
+    // dW, db of every layer from its input and δ (both in the quad layout; offsets in vec4 units).
     const wgrad = mlpWgradKernel(ko);
-    const input = this.trained.input;
     this.layers.forEach((l, k) => {
-      const x: MlpView = k === 0 ? input : { buffer: this.acts, stride: width, offset: (k - 1) * this.maxBatch * width };
-      const d: MlpView = k === hiddenLayers ? dOutput : { buffer: this.deltas, stride: width, offset: k * this.maxBatch * width };
-      const colGroups = Math.ceil(l.in / 32);
-      const rowTiles = Math.ceil(l.out / 8);
+      const x = k === 0 ? { buffer: this.inputQuads, offset: 0 } : { buffer: this.acts, offset: (k - 1) * this.quads * width };
+      const d = k === hiddenLayers ? { buffer: this.dOutQuads, offset: 0 } : { buffer: this.deltas, offset: k * this.quads * width };
+      const colGroups = Math.ceil(l.in / 16);
+      const rowTiles = Math.ceil(l.out / 16);
       // The kernel walks whole chunks (a uniform trip count), so a chunk never exceeds n rounded up to 8.
       const chunk = Math.min(this.wgradChunk ?? this.autoChunk(n, colGroups * rowTiles), Math.ceil(n / 8) * 8);
       const chunks = Math.ceil(n / chunk);
@@ -475,7 +579,7 @@ export class Mlp {
         batch,
         { xsrc: x.buffer, dsrc: d.buffer, grad: this.grad },
         {
-          count: lanes, n, inDim: l.in, outDim: l.out, xStride: x.stride, xOffset: x.offset, dStride: d.stride, dOffset: d.offset,
+          count: lanes, n, inDim: l.in, outDim: l.out, xOffset: x.offset, dOffset: d.offset,
           paramOffset: l.weightOffset, colGroups, rowTiles, chunk,
         },
       );
@@ -525,7 +629,7 @@ export class Mlp {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
-    this.trained = undefined;
+    this.trainedN = undefined;
     this.pool.destroy();
   }
 }

@@ -5,7 +5,7 @@ export const compositeKernel = new Kernel({
   name: 'composite',
   source: wgsl(import.meta.url, './composite.wgsl'),
   bindings: [
-    ['rays', 'read-only-storage'], ['rayRange', 'read-only-storage'], ['density', 'read-only-storage'], ['rgb', 'read-only-storage'],
+    ['rays', 'storage'], ['rayRange', 'read-only-storage'], ['density', 'read-only-storage'], ['rgb', 'read-only-storage'],
     ['dRgb', 'storage'], ['dDensity', 'storage'], ['rayOut', 'storage'],
   ],
   params: [['count', 'u32'], ['mode', 'u32'], ['densStride', 'u32'], ['numRays', 'f32'], ['minTransmittance', 'f32'], ['dt', 'f32']],
@@ -14,3 +14,4 @@ export const compositeKernel = new Kernel({
 /** Composite modes. */
 export const COMPOSITE_TRAIN = 0;
 export const COMPOSITE_RENDER = 1;
+export const COMPOSITE_RENDER_INCREMENTAL = 2;

@@ -8,6 +8,8 @@
 //   dL/dz_i = w_i·c_i(1 − c_i)·dL/dC
 //   dL/ds_i = σ_i·dt_i·(T_{i+1}·c_i − (C − C_{≤i}))·dL/dC   (σ' with exp(clamp(s, −15, 15)) as Instant-NGP)
 // Rendering (mode 1): writes (C, 1 − T_N) per ray.
+// Incremental rendering (mode 2): continues the ray's running (C, T) kept in rays[r].target_rgba with this
+// round's samples and stores it back; the caller composites the background once no ray has samples left.
 // Bindings: rays, rayRange, density (raw density output s at sample·densStride), rgb (raw colour z, 3 per
 // sample), dRgb (out, 3 per sample), dDensity (out, 1 per sample), rayOut (loss per ray in mode 0, rgba in
 // mode 1), params.
@@ -20,7 +22,7 @@ struct Params {
   dt: f32,
 }
 struct Ray { o: vec4<f32>, d: vec4<f32>, target_rgba: vec4<f32>, bg: vec4<f32> }
-@group(0) @binding(0) var<storage, read> rays: array<Ray>;
+@group(0) @binding(0) var<storage, read_write> rays: array<Ray>;
 @group(0) @binding(1) var<storage, read> rayRange: array<vec2<u32>>;
 @group(0) @binding(2) var<storage, read> density: array<f32>;
 @group(0) @binding(3) var<storage, read> rgb: array<f32>;
@@ -44,6 +46,10 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   // Forward.
   var T = 1.0;
   var C = vec3<f32>(0.0);
+  if (params.mode == 2u) {
+    C = ray.target_rgba.xyz;
+    T = ray.target_rgba.w;
+  }
   var used = 0u;
   for (var k = 0u; k < range.y; k++) {
     if (T < params.minTransmittance) { break; }
@@ -53,6 +59,10 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     C += T * alpha * sigmoid3(raw_rgb(s));
     T *= 1.0 - alpha;
     used = k + 1u;
+  }
+  if (params.mode == 2u) {
+    rays[r].target_rgba = vec4<f32>(C, T);
+    return;
   }
   let Cfull = C + T * ray.bg.xyz;
   if (params.mode == 1u) {

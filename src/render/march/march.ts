@@ -23,10 +23,13 @@ export const marchKernel = new Kernel({
   name: 'march',
   source: wgsl(import.meta.url, './march.wgsl'),
   bindings: [
-    ['rays', 'read-only-storage'], ['occupancy', 'read-only-storage'], ['samples', 'storage'],
+    ['rays', 'storage'], ['occupancy', 'read-only-storage'], ['samples', 'storage'],
     ['sampleDirs', 'storage'], ['rayRange', 'storage'], ['counter', 'storage'],
   ],
-  params: [['count', 'u32'], ['capacity', 'u32'], ['maxPerRay', 'u32'], ['grid', 'u32'], ['dt', 'f32'], ['jitter', 'u32'], ['seed', 'u32']],
+  params: [
+    ['count', 'u32'], ['capacity', 'u32'], ['maxPerRay', 'u32'], ['grid', 'u32'], ['dt', 'f32'], ['jitter', 'u32'], ['seed', 'u32'],
+    ['resume', 'u32'], ['minTransmittance', 'f32'],
+  ],
 } as const);
 
 /** Packs 3x4 camera-to-world matrices (unit-box coordinates) as f32 rows for rays.wgsl. */
@@ -82,14 +85,18 @@ export class RayBatch {
     this.counter = pool.storage('sample-counter', 16);
   }
 
-  /** Records the march of `numRays` rays; afterwards counter[0] holds the samples reserved. */
-  march(batch: Batch, numRays: number, occupancy: GPUBuffer, grid: number, opts: MarchOptions, jitterSeed: number | null): void {
+  /**
+   * Records the march of `numRays` rays; afterwards counter[0] holds the samples reserved, counter[1]
+   * those requested. With `resume.perRound`, rays continue where the previous round stopped and emit at
+   * most that many samples each (incremental rendering).
+   */
+  march(batch: Batch, numRays: number, occupancy: GPUBuffer, grid: number, opts: MarchOptions, jitterSeed: number | null, resume?: { perRound: number }): void {
     batch.clear(this.counter);
     marchKernel.dispatch(batch, {
       rays: this.rays, occupancy, samples: this.samples, sampleDirs: this.sampleDirs, rayRange: this.rayRange, counter: this.counter,
     }, {
-      count: numRays, capacity: this.capacity, maxPerRay: opts.maxSamplesPerRay, grid, dt: opts.dt,
-      jitter: jitterSeed === null ? 0 : 1, seed: jitterSeed ?? 0,
+      count: numRays, capacity: this.capacity, maxPerRay: resume ? resume.perRound : opts.maxSamplesPerRay, grid, dt: opts.dt,
+      jitter: jitterSeed === null ? 0 : 1, seed: jitterSeed ?? 0, resume: resume ? 1 : 0, minTransmittance: opts.minTransmittance,
     });
   }
 }

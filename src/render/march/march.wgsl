@@ -7,6 +7,10 @@
 // Bindings: rays (in), occupancy (bitfield, G^3 bits over the unit box), samples (out: xyz + dt per
 // sample), sampleDirs (out: ray direction per sample), rayRange (out: first sample, count per ray),
 // counter (atomic: [0] samples reserved, [1] samples requested including rays that did not fit), params.
+// Resume mode (incremental rendering, as Instant-NGP's inference marcher): each ray continues from
+// t = rays[r].o.w on the lattice that starts at bg.w + dt/2, emits at most maxPerRay samples, and stores
+// where it stopped back into o.w; a ray whose transmittance (target_rgba.w, kept by composite.wgsl) fell
+// under minTransmittance emits nothing. So samples behind opaque surfaces are never evaluated.
 //!include "../rng.wgsl"
 struct Params {
   count: u32,
@@ -16,9 +20,11 @@ struct Params {
   dt: f32,
   jitter: u32,
   seed: u32,
+  resume: u32,
+  minTransmittance: f32,
 }
 struct Ray { o: vec4<f32>, d: vec4<f32>, target_rgba: vec4<f32>, bg: vec4<f32> }
-@group(0) @binding(0) var<storage, read> rays: array<Ray>;
+@group(0) @binding(0) var<storage, read_write> rays: array<Ray>;
 @group(0) @binding(1) var<storage, read> occupancy: array<u32>;
 @group(0) @binding(2) var<storage, read_write> samples: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> sampleDirs: array<vec4<f32>>;
@@ -59,15 +65,22 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let dt = params.dt;
   var t0 = ray.o.w + 0.5 * dt;
   if (params.jitter != 0u) { t0 = ray.o.w + rand01(params.seed, r, 7u) * dt; }
-  let tmax = ray.d.w;
+  var tStart = t0;
+  var tmax = ray.d.w;
+  if (params.resume != 0u) {
+    t0 = ray.bg.w + 0.5 * dt;
+    tStart = max(ray.o.w, t0);
+    if (ray.target_rgba.w < params.minTransmittance) { tmax = -1.0; }
+  }
 
   var n = 0u;
-  var t = t0;
+  var t = tStart;
   while (t < tmax && n < params.maxPerRay) {
     let p = o + t * d;
     if (occupied(p)) { n++; t += dt; } else { t = snap_past(t, cell_exit(p, d, t), t0, dt); }
   }
   atomicAdd(&counter[1], n);
+  let wanted = n;
   var first = 0u;
   if (n > 0u) {
     first = atomicAdd(&counter[0], n);
@@ -75,7 +88,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   }
   rayRange[r] = vec2<u32>(first, n);
   var k = 0u;
-  t = t0;
+  let tCounted = t;
+  t = tStart;
   while (t < tmax && k < n) {
     let p = o + t * d;
     if (occupied(p)) {
@@ -84,5 +98,11 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
       k++;
       t += dt;
     } else { t = snap_past(t, cell_exit(p, d, t), t0, dt); }
+  }
+  if (params.resume != 0u) {
+    // Continue after the last sample written; a ray that had samples but did not fit this round retries
+    // from where it was; one with none left is parked at the end of its march.
+    if (n > 0u) { rays[r].o.w = t; }
+    else if (wanted == 0u) { rays[r].o.w = max(tCounted, ray.d.w); }
   }
 }

@@ -1,7 +1,8 @@
 // Ray generation. Mode 0 (training): ray r picks a random training frame and a random pixel, and
 // draws a random background colour (the target pixel is composited over it by its alpha, so the field
 // learns transparency). Mode 1 (rendering): ray r is pixel firstPixel + r of frame `frame`, with the
-// background `bg`.
+// background `bg`; target_rgba then holds the running (C, T) of incremental compositing, and bg.w the
+// box-entry distance from which the marcher's step lattice starts.
 // Bindings: c2w (3x4 row-major per frame), images (rgba8 2-D array texture, one layer per training frame;
 // unused in mode 1), rays (out: 4 vec4 per ray: origin+tmin, dir+tmax, target rgba, background rgb), params.
 //!include "../rng.wgsl"
@@ -52,7 +53,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     let p = params.firstPixel + r;
     pix = vec2<u32>(p % params.width, p / params.width);
     ray.bg = vec4<f32>(params.bgR, params.bgG, params.bgB, 0.0);
-    ray.target_rgba = vec4<f32>(0.0);
+    // Incremental rendering keeps the accumulated colour and transmittance here: C = 0, T = 1.
+    ray.target_rgba = vec4<f32>(0.0, 0.0, 0.0, 1.0);
   }
   let r0 = c2w[frame * 3u]; let r1 = c2w[frame * 3u + 1u]; let r2 = c2w[frame * 3u + 2u];
   let o = vec3<f32>(r0.w, r1.w, r2.w);
@@ -61,5 +63,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let t = box_hit(o, d);
   ray.o = vec4<f32>(o, t.x);
   ray.d = vec4<f32>(d, t.y);
+  ray.bg.w = t.x; // the step lattice's origin for incremental marching (march.wgsl, resume mode)
   rays[r] = ray;
 }
