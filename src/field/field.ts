@@ -44,6 +44,8 @@ export class Field {
   /** `maxSamples` sizes the scratch buffers: the most samples one forward/backward may carry. */
   constructor(readonly ctx: GpuContext, readonly config: FieldConfig, readonly maxSamples: number) {
     validateFieldConfig(config);
+    // Chunked queries bind sub-ranges of sample buffers (16 B per sample) at 256-byte-aligned offsets.
+    if (!Number.isInteger(maxSamples) || maxSamples < 16 || maxSamples % 16 !== 0) throw new RangeError(`Field: maxSamples must be a multiple of 16 (got ${maxSamples})`);
     this.pool = new BufferPool(ctx);
     const net = config.network;
     this.grid = new GridEncoding(ctx, config.grid);
@@ -106,6 +108,21 @@ export class Field {
     this.grid.forward(batch, points, this.feats, n);
     this.density.forward(batch, { buffer: this.feats, stride: D, offset: 0 }, { buffer: this.colIn, stride: this.colStride, offset: 0 }, n, false);
     return this.densityView;
+  }
+
+  /**
+   * Records density-MLP outputs for `n` samples into `out` (n × densityOutputs floats; s in column 0),
+   * in chunks of {@link maxSamples}, so `n` may exceed the scratch size (the training step queries every
+   * marched sample before compaction).
+   */
+  queryDensityAll(batch: Batch, positions: GPUBuffer, n: number, out: GPUBuffer): void {
+    const D = this.grid.outputDim;
+    const k = this.config.network.densityOutputs;
+    for (let start = 0; start < n; start += this.maxSamples) {
+      const m = Math.min(this.maxSamples, n - start);
+      this.grid.forward(batch, { buffer: positions, offset: start * 16, size: m * 16 }, this.feats, m);
+      this.density.forward(batch, { buffer: this.feats, stride: D, offset: 0 }, { buffer: out, stride: k, offset: start * k }, m, false);
+    }
   }
 
   /** Parameter tensors by name, for checkpoints. */

@@ -13,7 +13,7 @@ import { Field } from '../field/field.ts';
 import type { FieldConfig } from '../field/field-config.ts';
 import { OccupancyGrid, seenCells } from '../field/occupancy/occupancy-grid.ts';
 import { raysKernel, RayBatch, packCameras, uploadFrames, cameraParams } from '../render/march/march.ts';
-import { compositeKernel, COMPOSITE_TRAIN } from '../render/composite/composite.ts';
+import { compositeKernel, compactKernel, COMPOSITE_TRAIN } from '../render/composite/composite.ts';
 import { ViewRenderer, toRgba8 } from '../render/render-view.ts';
 import { AdamGroup, ADAM_DEFAULTS } from './adam/adam.ts';
 import { learningRate, validateTrainConfig, type TrainConfig } from './train-config.ts';
@@ -42,6 +42,9 @@ export interface EvalResult {
   perFrame: { name: string; psnr: number; ssim: number }[];
 }
 
+/** The march may produce this many times the kept samples per step (a density query runs on all). */
+const MARCH_FACTOR = 4;
+
 /** Header stored in a checkpoint. */
 export interface CheckpointHeader {
   format: 'reliquary-model';
@@ -63,6 +66,10 @@ export class Trainer {
   readonly profiler: Profiler | undefined;
   private readonly pool: BufferPool;
   private readonly rayBatch: RayBatch;
+  /** The samples each ray keeps (those before its transmittance falls under 1e-4), contiguous per ray. */
+  private readonly kept: { samples: GPUBuffer; dirs: GPUBuffer; range: GPUBuffer; counter: GPUBuffer; capacity: number };
+  /** Density-MLP outputs of every marched sample (for compaction). */
+  private readonly densAll: GPUBuffer;
   private readonly rayOut: GPUBuffer;
   private readonly c2w: GPUBuffer;
   private readonly frames: GPUTextureView;
@@ -78,14 +85,21 @@ export class Trainer {
     validateTrainConfig(config);
     if (data.train.length === 0) throw new RangeError('the dataset has no training frames');
     this.pool = new BufferPool(ctx);
-    const cap = config.samplesPerStep;
+    const cap = Math.ceil(config.samplesPerStep / 16) * 16;
     // The scratch buffers also serve evaluation renders, which want larger chunks than a training step.
     this.field = new Field(ctx, fieldConfig, Math.max(cap, 1 << 17));
     this.field.init(config.seed);
     this.occupancy = new OccupancyGrid(this.pool, fieldConfig.occupancy, cap);
+    // The march may yield MARCH_FACTOR× the kept samples; only a density query runs on the surplus.
+    const marchCap = MARCH_FACTOR * cap;
+    this.densAll = this.pool.storage('density-all', marchCap * fieldConfig.network.densityOutputs * 4);
+    this.kept = {
+      samples: this.pool.storage('kept-samples', cap * 16), dirs: this.pool.storage('kept-dirs', cap * 16),
+      range: this.pool.storage('kept-range', config.maxRays * 8), counter: this.pool.storage('kept-counter', 16), capacity: cap,
+    };
     const trainC2w = data.train.map((i) => data.frames[i]!.c2w);
     this.occupancy.reset(seenCells(fieldConfig.occupancy.resolution, data.intrinsics, trainC2w));
-    this.rayBatch = new RayBatch(this.pool, config.maxRays, cap);
+    this.rayBatch = new RayBatch(this.pool, config.maxRays, marchCap);
     this.rayOut = this.pool.storage('ray-loss', config.maxRays * 16);
     this.c2w = upload(ctx, 'train-c2w', packCameras(trainC2w));
     const { width, height } = data.intrinsics;
@@ -118,15 +132,29 @@ export class Trainer {
     this.rayBatch.march(a, R, occupancy.bits, occupancy.opts.resolution, march, seed ^ 0x9e3779b9);
     await a.submit();
     const [reserved, requested] = await readU32(ctx, this.rayBatch.counter, 2);
-    const n = Math.min(reserved!, this.rayBatch.capacity);
+    const nAll = Math.min(reserved!, this.rayBatch.capacity);
     const lr = learningRate(config, this.step, progress);
 
+    // Compaction: one density query over every marched sample, then keep per ray the samples before
+    // its transmittance falls under the threshold (Instant-NGP's compacted training samples).
+    const c = new Batch(ctx, 'train-compact', this.profiler);
+    const dOut = this.fieldConfig.network.densityOutputs;
+    if (nAll > 0) field.queryDensityAll(c, this.rayBatch.samples, nAll, this.densAll);
+    c.clear(this.kept.counter);
+    compactKernel.dispatch(c, {
+      rayRange: this.rayBatch.rayRange, density: this.densAll, samples: this.rayBatch.samples, sampleDirs: this.rayBatch.sampleDirs,
+      outSamples: this.kept.samples, outDirs: this.kept.dirs, outRange: this.kept.range, counter: this.kept.counter,
+    }, { count: R, densStride: dOut, capacity: this.kept.capacity, dt: march.dt, minTransmittance: march.minTransmittance });
+    await c.submit();
+    const [keptReserved, keptRequested] = await readU32(ctx, this.kept.counter, 2);
+    const n = Math.min(keptReserved!, this.kept.capacity);
+
     const b = new Batch(ctx, 'train-step', this.profiler);
-    if (n > 0) field.forward(b, this.rayBatch.samples, this.rayBatch.sampleDirs, n, true);
-    b.clear(field.dRgb, 0, Math.ceil((n * 3 * 4) / 4) * 4 || undefined);
-    b.clear(field.dDensity, 0, n * 4 || undefined);
+    if (n > 0) field.forward(b, this.kept.samples, this.kept.dirs, n, true);
+    b.clear(field.dRgb, 0, Math.ceil((n * 3 * 4) / 16) * 16 || undefined);
+    b.clear(field.dDensity, 0, Math.ceil((n * 4) / 16) * 16 || undefined);
     compositeKernel.dispatch(b, {
-      rays: this.rayBatch.rays, rayRange: this.rayBatch.rayRange, density: field.colIn, rgb: field.rgb, dRgb: field.dRgb, dDensity: field.dDensity, rayOut: this.rayOut,
+      rays: this.rayBatch.rays, rayRange: this.kept.range, density: field.colIn, rgb: field.rgb, dRgb: field.dRgb, dDensity: field.dDensity, rayOut: this.rayOut,
     }, { count: R, mode: COMPOSITE_TRAIN, densStride: field.colStride, numRays: R, minTransmittance: march.minTransmittance, dt: march.dt });
     if (n > 0) field.backward(b, n);
     for (const g of this.groups) g.update(b, lr);
@@ -138,8 +166,11 @@ export class Trainer {
     let loss = 0;
     for (let i = 0; i < R; i++) loss += out[4 * i]!;
     loss /= R;
-    // Instant-NGP's adaptation: scale the ray count by target / measured samples, in multiples of 64.
-    const next = Math.round((R * config.samplesPerStep * 0.9) / Math.max(requested!, 1) / 64) * 64;
+    // Instant-NGP's adaptation: scale the ray count by target / measured kept samples, in multiples of 64,
+    // without letting the march overflow its own capacity.
+    const byKept = (R * config.samplesPerStep * 0.9) / Math.max(keptRequested!, 1);
+    const byMarch = (R * this.rayBatch.capacity * 0.9) / Math.max(requested!, 1);
+    const next = Math.round(Math.min(byKept, byMarch) / 64) * 64;
     this.rays = Math.max(64, Math.min(config.maxRays, next));
     this.step++;
     this.samples += n;

@@ -7,11 +7,12 @@
 //
 // Mapping: as mlp-fwd.wgsl (read its header): one invocation handles the four samples of quad t as
 // vec4 components, weights are fetched one per subgroup lane and broadcast, and the launcher generates
-// `//!generate layers` as pairs of stages. Stage s forms W_sᵀ δ_s: a run-time loop over the units i of
-// layer s's input computes v = Σ_j W_s[j][i] δ_s[j] (unrolled over j), stores δ_(s−1)[i] = v·[a > 0]
-// and at once adds W_(s−1)[i][·]·δ_(s−1)[i] into the accumulators of stage s − 1 (indexed by
-// constants); a short run-time loop then finishes stage s − 1 (mask and store, or store dL/dx). E.g.
-// for the density MLP with DIN:
+// `//!generate layers` as a chain of stages that never writes a private array at a run-time index.
+// Stage L forms W_Lᵀ δ_L: a run-time loop over the units i of layer L's input computes
+// v = Σ_j W_L[j][i] δ_L[j] (unrolled over j), stores δ_(L−1)[i] = v·[a > 0] and at once adds
+// W_(L−1)[i][·]·δ_(L−1)[i] into the accumulators of stage L − 1 (indexed by constants). Each further
+// stage is a run-time loop over the units of the previous accumulator (mask and store δ, add into the
+// next accumulator), and the last one stores dL/dx. E.g. for the density MLP with DIN:
 //   var acc0: array<vec4f, 48>;
 //   for (var i = zero; i < 64u; i++) {
 //     var v = vec4f(0.0);

@@ -16,11 +16,11 @@
 //    SUBGROUPS each weight is read directly, which a hardware GPU serves from its scalar cache.
 //
 // The launcher (mlp.ts) specializes this file: it replaces the `const` sizes, keeps or drops the
-// `//!if FLAG … //!else … //!endif` blocks and replaces `//!generate layers` with the layers, taken in
-// pairs so that no private array is written at a run-time index in a hot loop (on lavapipe such a write
-// is a masked scatter over the lanes): a run-time loop over the units j of layer k computes each
-// unit by a dot product over its complete input and at once adds it into the next layer's
-// accumulators, indexed by constants; e.g. for the density MLP (48 → 64 → 16):
+// `//!if FLAG … //!else … //!endif` blocks and replaces `//!generate layers` with the layers, arranged
+// so that no private array is ever written at a run-time index (on lavapipe such a write is a masked
+// scatter over the lanes): a run-time loop over the units j of layer 0 computes each unit by a dot
+// product over x and at once adds it into the next layer's accumulators, indexed by constants; e.g.
+// for the density MLP (48 → 64 → 16):
 //   var acc1: array<vec4f, 16>;  acc1[0] = vec4f(weights[4160u]); …          // b_1
 //   for (var j = zero; j < 64u; j++) {
 //     var a = vec4f(weights[3072u + j]);                                      // b_0[j]
@@ -32,8 +32,9 @@
 //       acc1[0] = fma(vec4f(subgroupBroadcast(wv, 0u)), h, acc1[0]);  …  }   // … up to acc1[15]
 //   }
 //   for (var m = zero; m < 16u; m++) { storeOutput(m, acc1[m]); }
-// A hidden layer completed in an accumulator is finished (ReLU, storeAct) by a short run-time loop and
-// feeds the next pair; a layer left alone at the end is the output layer, done as one dot-product loop.
+// With more hidden layers, each further layer is a run-time loop over the units of the previous
+// accumulator (read at a run-time index, once per unit), which applies the ReLU, stores the activation
+// and adds the unit into the next accumulator the same way; the last accumulator holds the outputs.
 // `zero` is 0 at run time but opaque to the compiler, so that Mesa does not unroll these loops.
 //
 // Bindings:

@@ -15,3 +15,13 @@ export const compositeKernel = new Kernel({
 export const COMPOSITE_TRAIN = 0;
 export const COMPOSITE_RENDER = 1;
 export const COMPOSITE_RENDER_INCREMENTAL = 2;
+
+export const compactKernel = new Kernel({
+  name: 'compact',
+  source: wgsl(import.meta.url, './compact.wgsl'),
+  bindings: [
+    ['rayRange', 'read-only-storage'], ['density', 'read-only-storage'], ['samples', 'read-only-storage'], ['sampleDirs', 'read-only-storage'],
+    ['outSamples', 'storage'], ['outDirs', 'storage'], ['outRange', 'storage'], ['counter', 'storage'],
+  ],
+  params: [['count', 'u32'], ['densStride', 'u32'], ['capacity', 'u32'], ['dt', 'f32'], ['minTransmittance', 'f32']],
+} as const);
