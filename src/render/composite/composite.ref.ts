@@ -56,3 +56,15 @@ export function compositeRayRef(
   }
   return { color: Cf, alpha: 1 - T, loss, used, dDensity, dRgb };
 }
+
+/** float64 twin of compact.wgsl for one ray: how many leading samples it keeps. */
+export function keptSamplesRef(density: ArrayLike<number>, dt: number, minTransmittance = 1e-4): number {
+  let T = 1;
+  let used = 0;
+  for (let k = 0; k < density.length; k++) {
+    if (T < minTransmittance) break;
+    T *= Math.exp(-Math.exp(Math.min(density[k]!, 15)) * dt);
+    used = k + 1;
+  }
+  return used;
+}
