@@ -38,7 +38,8 @@ export interface TrainModelOptions {
   /** A context to reuse (tests); acquired and destroyed here otherwise. */
   gpu?: GpuContext;
   onStart?(info: { adapter: string; totalSteps: number; startStep: number; trainFrames: number; testFrames: number; width: number; height: number }): void;
-  onStep?(s: StepStats & { samplesPerSecond: number; elapsed: number }): void;
+  /** After each step; `elapsed` counts training seconds of this run, `wallSeconds` the wall clock since start. */
+  onStep?(s: StepStats & { samplesPerSecond: number; elapsed: number; wallSeconds: number; totalSteps: number; startStep: number }): void;
   /** Polled each step; return true to stop early (e.g. on SIGINT) with a checkpoint. */
   shouldStop?(): boolean;
 }
@@ -73,12 +74,15 @@ export async function trainModel(o: TrainModelOptions): Promise<TrainModelResult
     writeJsonAtomic(join(o.out, 'config.json'), { preset: o.preset ?? 'cpu', field: preset.field, train: preset.train, dataset: data.source, downscale: o.downscale ?? 1 });
     const budget = (o.maxMinutes ?? Infinity) * 60;
     const startWall = performance.now();
+    const secondsBefore = trainer.seconds;
+    const startStep = trainer.step;
     let lastCkpt = performance.now();
     let last: StepStats | undefined;
     while (trainer.step < total && (performance.now() - startWall) / 1000 < budget && !o.shouldStop?.()) {
       const progress = Math.max(trainer.step / total, (performance.now() - startWall) / 1000 / budget);
       last = await trainer.trainStep(progress);
-      o.onStep?.({ ...last, samplesPerSecond: trainer.samples / Math.max(trainer.seconds, 1e-9), elapsed: trainer.seconds });
+      const wallSeconds = (performance.now() - startWall) / 1000;
+      o.onStep?.({ ...last, samplesPerSecond: trainer.samples / Math.max(trainer.seconds, 1e-9), elapsed: trainer.seconds - secondsBefore, wallSeconds, totalSteps: total, startStep });
       if ((performance.now() - lastCkpt) / 1000 > (o.checkpointSeconds ?? 60)) {
         await trainer.save(ckpt);
         lastCkpt = performance.now();

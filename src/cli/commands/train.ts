@@ -6,6 +6,12 @@ export interface TrainFlags {
   evalFrames?: number; seed?: number; resume?: boolean; profile?: boolean; json?: boolean;
 }
 
+function formatSeconds(s: number): string {
+  if (!Number.isFinite(s) || s < 0) return '-';
+  const m = Math.floor(s / 60);
+  return m >= 60 ? `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m` : `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
+}
+
 export async function runTrain(dataset: string, f: TrainFlags): Promise<void> {
   let stop = false;
   const onSigint = () => {
@@ -15,7 +21,7 @@ export async function runTrain(dataset: string, f: TrainFlags): Promise<void> {
   };
   process.on('SIGINT', onSigint);
   const bar = new cliProgress.SingleBar({
-    format: 'train |{bar}| {value}/{total} loss {loss} PSNR {psnr} dB | {sps} samples/s | ETA {eta_formatted}',
+    format: 'train |{bar}| {value}/{total} loss {loss} PSNR {psnr} dB | {sps} samples/s | ETA {left}',
     stream: process.stderr, hideCursor: true, etaBuffer: 50, noTTYOutput: true, notTTYSchedule: 15000,
   }, cliProgress.Presets.shades_classic);
   try {
@@ -25,9 +31,14 @@ export async function runTrain(dataset: string, f: TrainFlags): Promise<void> {
       shouldStop: () => stop,
       onStart: (s) => {
         process.stderr.write(`reliquary: GPU adapter: ${s.adapter}\nreliquary train: ${s.trainFrames} training / ${s.testFrames} held-out frames of ${s.width}x${s.height}\n`);
-        bar.start(s.totalSteps, s.startStep, { loss: '-', psnr: '-', sps: '-' });
+        bar.start(s.totalSteps, s.startStep, { loss: '-', psnr: '-', sps: '-', left: '-' });
       },
-      onStep: (s) => bar.update(s.step, { loss: s.loss.toExponential(2), psnr: s.psnr.toFixed(2), sps: Math.round(s.samplesPerSecond).toLocaleString('en') }),
+      onStep: (s) => {
+        // Time left: the step budget at the current pace, or the wall-clock budget if that ends first.
+        const bySteps = ((s.totalSteps - s.step) * s.elapsed) / Math.max(1, s.step - s.startStep);
+        const left = Math.min(bySteps, f.maxMinutes !== undefined ? f.maxMinutes * 60 - s.wallSeconds : Infinity);
+        bar.update(s.step, { loss: s.loss.toExponential(2), psnr: s.psnr.toFixed(2), sps: Math.round(s.samplesPerSecond).toLocaleString('en'), left: formatSeconds(left) });
+      },
     });
     bar.stop();
     process.stderr.write(`reliquary train: ${r.steps} steps in ${r.seconds.toFixed(0)} s (${Math.round(r.samplesPerSecond).toLocaleString('en')} samples/s); held-out PSNR ${r.eval.psnr.toFixed(2)} dB, SSIM ${r.eval.ssim.toFixed(4)} over ${r.eval.frames} frames → ${r.checkpoint}\n`);
