@@ -16,7 +16,7 @@ const clone = <T>(x: T): T => structuredClone(x) as T;
 
 export const PRESETS: Readonly<Record<'paper' | 'cpu', Preset>> = Object.freeze({
   paper: {
-    description: 'The paper: 3-D L=12, N 16…512, T=2^19; planes L2=4, N 128…1024, T=2^17; MLP width 160; 2^18 samples/step.',
+    description: 'The paper: 3-D L=12, N 16…512, T=2^19; planes L2=4, N 128…1024, T=2^17; MLP width 160; 2^16 kept samples/step.',
     field: { grid: clone(GRID_PRESETS.paper), network: clone(NETWORK_PRESETS.paper), occupancy: clone(OCCUPANCY_DEFAULTS), march: clone(MARCH_DEFAULTS) },
     train: clone(TRAIN_PRESETS.paper),
   },

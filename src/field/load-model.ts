@@ -14,7 +14,7 @@ export interface LoadedModel {
 }
 
 /** `maxSamples` sizes the render scratch buffers (more = fewer, larger chunks). */
-export function loadModel(ctx: GpuContext, path: string, maxSamples = 1 << 17): LoadedModel {
+export function loadModel(ctx: GpuContext, path: string, maxSamples = 1 << 16): LoadedModel {
   const { header, tensors } = readCheckpoint<CheckpointHeader>(path);
   if (header.format !== 'reliquary-model') throw new Error(`${path} is not a Reliquary model checkpoint`);
   const field = new Field(ctx, header.field, maxSamples);

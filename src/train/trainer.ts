@@ -87,7 +87,7 @@ export class Trainer {
     this.pool = new BufferPool(ctx);
     const cap = Math.ceil(config.samplesPerStep / 16) * 16;
     // The scratch buffers also serve evaluation renders, which want larger chunks than a training step.
-    this.field = new Field(ctx, fieldConfig, Math.max(cap, 1 << 17));
+    this.field = new Field(ctx, fieldConfig, Math.max(cap, 1 << 16));
     this.field.init(config.seed);
     this.occupancy = new OccupancyGrid(this.pool, fieldConfig.occupancy, cap);
     // The march may yield MARCH_FACTOR× the kept samples; only a density query runs on the surplus.

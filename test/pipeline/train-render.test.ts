@@ -14,11 +14,11 @@ test('train → checkpoint → resume → render on a tiny synthetic capture', a
   const gpu = await testGpu();
   const dir = mkdtempSync(join(tmpdir(), 'rlq-e2e-'));
   const sample = join(dir, 'sample');
-  await writeSample({ out: sample, frames: 24, width: 64, height: 64, samplesPerPixel: 1, video: false });
+  await writeSample({ out: sample, frames: 24, width: 80, height: 80, samplesPerPixel: 4, video: false });
   const model = join(dir, 'model');
   const losses: number[] = [];
-  const first = await trainModel({ dataset: sample, out: model, preset: 'cpu', steps: 120, samplesPerStep: 1 << 13, evalFrames: 3, gpu, onStep: (s) => losses.push(s.loss) });
-  assert.equal(first.steps, 120);
+  const first = await trainModel({ dataset: sample, out: model, preset: 'cpu', steps: 200, samplesPerStep: 1 << 13, evalFrames: 3, gpu, onStep: (s) => losses.push(s.loss) });
+  assert.equal(first.steps, 200);
   assert.ok(existsSync(join(model, 'model.ckpt')));
   const early = losses.slice(0, 10).reduce((a, b) => a + b) / 10;
   const late = losses.slice(-10).reduce((a, b) => a + b) / 10;
@@ -36,15 +36,15 @@ test('train → checkpoint → resume → render on a tiny synthetic capture', a
   });
   const baseline = black.reduce((a, b) => a + b) / black.length;
   console.log(`held-out PSNR ${first.eval.psnr.toFixed(2)} dB, black baseline ${baseline.toFixed(2)} dB, loss ${early.toExponential(2)} → ${late.toExponential(2)}`);
-  assert.ok(first.eval.psnr > baseline + 3, `held-out PSNR ${first.eval.psnr.toFixed(2)} dB vs black baseline ${baseline.toFixed(2)} dB`);
+  assert.ok(first.eval.psnr > baseline + 6, `held-out PSNR ${first.eval.psnr.toFixed(2)} dB vs black baseline ${baseline.toFixed(2)} dB`);
 
-  const resumed = await trainModel({ dataset: sample, out: model, preset: 'cpu', steps: 130, samplesPerStep: 1 << 13, evalFrames: 1, resume: true, gpu });
-  assert.equal(resumed.steps, 130, 'resume continues from the checkpoint step');
+  const resumed = await trainModel({ dataset: sample, out: model, preset: 'cpu', steps: 210, samplesPerStep: 1 << 13, evalFrames: 1, resume: true, gpu });
+  assert.equal(resumed.steps, 210, 'resume continues from the checkpoint step');
 
   const frames = join(dir, 'frames');
   const r = await renderModel({ model, poses: join(sample, 'transforms.json'), out: frames, gpu });
   assert.equal(r.frames, 24);
   assert.equal(readdirSync(frames).filter((f) => f.endsWith('.png')).length, 24);
-  assert.ok(r.quality && r.quality.psnr > baseline + 3, `render PSNR ${r.quality?.psnr}`);
+  assert.ok(r.quality && r.quality.psnr > baseline + 6, `render PSNR ${r.quality?.psnr}`);
   await gpu.check();
 });
