@@ -6,7 +6,6 @@ OUT=${DEMO_OUT:-out/demo}
 MINUTES=${DEMO_MINUTES:-5}
 rlq() { node bin/reliquary.js "$@"; }
 mkdir -p "$OUT"
-rlq gpu-info | head -1
 [ -f "$OUT/sample/transforms.json" ] || rlq sample --out "$OUT/sample"
 rlq train "$OUT/sample" --out "$OUT/model" --preset cpu --max-minutes "$MINUTES" --json | tee "$OUT/train.json"
 rlq render "$OUT/model" --poses "$OUT/sample/transforms.json" --out "$OUT/render.mp4" --json > "$OUT/render.json"

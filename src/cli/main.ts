@@ -66,6 +66,12 @@ program.command('gpu-info')
   .option('--json', 'JSON output')
   .action(runGpuInfo);
 
+// A closed pipe (`reliquary gpu-info | head`) is a normal end for a command-line tool.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
