@@ -18,22 +18,13 @@ import { Batch } from '../src/gpu/kernel.ts';
 import { BufferPool } from '../src/gpu/buffers.ts';
 import { GRID_PRESETS } from '../src/field/encoding/grid-config.ts';
 import { GridEncoding } from '../src/field/encoding/grid-encode.ts';
+import { mulberry32 as prng } from '../src/util/mulberry32.ts';
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? Number(process.argv[i + 1]) : def;
 }
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function samples(kind: 'uniform' | 'rays', n: number): Float32Array {
   const r = prng(7);

@@ -10,18 +10,8 @@ import {
   undistort,
   type Intrinsics,
 } from '../../src/data/camera.ts';
+import { mulberry32 as rng } from '../../src/util/mulberry32.ts';
 
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The fox capture's phone camera at 270x480 (instant-ngp data/nerf/fox, downscale 4). */
 const FOX: Intrinsics = {

@@ -1,5 +1,6 @@
 /** Shared test helpers: one GPU context per test process, seeded randoms, tolerant comparisons. */
 import { acquireGpu, type GpuContext } from '../../src/gpu/device.ts';
+import { mulberry32 } from '../../src/util/mulberry32.ts';
 
 let ctx: Promise<GpuContext> | undefined;
 /** The test process's device (lavapipe on CI). Uncaptured errors surface through ctx.check(). */
@@ -9,16 +10,7 @@ export function testGpu(): Promise<GpuContext> {
 }
 
 /** Deterministic PRNG (mulberry32) so failures reproduce. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
 
 export function randomArray(n: number, r: () => number, lo = -1, hi = 1): Float64Array {
   const a = new Float64Array(n);

@@ -11,6 +11,7 @@ import { createStorage, readF32, write } from '../../gpu/buffers.ts';
 import { GpuError } from '../../gpu/errors.ts';
 import type { GpuContext } from '../../gpu/device.ts';
 import { gridLayout, type GridEncodingConfig, type GridLayout } from './grid-config.ts';
+import { mulberry32 } from '../../util/mulberry32.ts';
 
 type FwdBinding = 'positions' | 'levels' | 'table' | 'features';
 type BwdBinding = 'positions' | 'levels' | 'table' | 'd_features' | 'grad';
@@ -173,14 +174,8 @@ export class GridEncoding {
   init(seed: number): void {
     this.alive();
     const data = new Float32Array(this.paramCount);
-    let a = seed >>> 0;
-    for (let i = 0; i < data.length; i++) {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      data[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2e-4 - 1e-4;
-    }
+    const random = mulberry32(seed);
+    for (let i = 0; i < data.length; i++) data[i] = random() * 2e-4 - 1e-4;
     write(this.ctx, this.params, data);
   }
 

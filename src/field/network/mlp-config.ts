@@ -1,3 +1,4 @@
+import { mulberry32 } from '../../util/mulberry32.ts';
 /**
  * Shape and parameter layout of the field's small fully-connected networks (the density MLP and the
  * colour MLP of Instant-NGP).
@@ -81,17 +82,6 @@ export function mlpParamCount(config: MlpConfig): number {
   return last.biasOffset + last.out;
 }
 
-/** Deterministic PRNG (mulberry32), uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Initial parameters, deterministic in `seed`:
