@@ -61,6 +61,18 @@ export interface GridEncodingConfig {
   hash: HashGridConfig;
   /** The 2-D planes; omitted (or levels = 0) for a pure 3-D hash grid. */
   planes?: PlaneGridConfig;
+  /**
+   * Binarized features (BiRF; Zhang & Chen 2025 eq. 16 and 20-21), default false. When true every grid
+   * read returns θ' = sgn θ ∈ {−1, +1} (+1 for θ ≥ 0) instead of θ, and the backward is the
+   * straight-through estimator masked to |θ| ≤ 1: dL/dθ = dL/dθ' where |θ| ≤ 1, 0 elsewhere. θ stays a
+   * real-valued f32 table (what Adam updates); only its sign bits are stored in the bitstream.
+   *
+   * It lives in the config, not in GridEncodingOptions, because it changes the function the field
+   * computes (and so what a decoder must rebuild): the config travels in the bitstream's CONFIG chunk,
+   * while the options only choose how the same result is computed (labels, samples per invocation).
+   * It does not change the memory layout ({@link gridLayout}).
+   */
+  binarize?: boolean;
 }
 
 /** Largest F the kernels support (their per-invocation accumulator size). */
@@ -150,12 +162,17 @@ function checkGrid(g: unknown, path: string, minLevels: number): HashGridConfig 
 
 /**
  * Validates a grid encoding config and returns a frozen copy (planes filled in with levels = 0 when
- * absent).
+ * absent, binarize with false).
  * @param name how the config is called in error messages (default 'config').
  * @throws TypeError naming the field, e.g. `config.planes.nMax must be >= config.planes.nMin (got 64 < 128)`.
  */
-export function validateGridConfig(config: GridEncodingConfig, name = 'config'): Readonly<{ hash: Readonly<HashGridConfig>; planes: Readonly<PlaneGridConfig> }> {
+export function validateGridConfig(
+  config: GridEncodingConfig, name = 'config',
+): Readonly<{ hash: Readonly<HashGridConfig>; planes: Readonly<PlaneGridConfig>; binarize: boolean }> {
   if (config === null || typeof config !== 'object') throw new TypeError(`${name} must be an object (got ${config === null ? 'null' : typeof config})`);
+  if (config.binarize !== undefined && typeof config.binarize !== 'boolean') {
+    throw new TypeError(`${name}.binarize, when provided, must be a boolean (got ${typeof config.binarize})`);
+  }
   const hash = checkGrid(config.hash, `${name}.hash`, 1);
   const planes =
     config.planes === undefined
@@ -166,7 +183,7 @@ export function validateGridConfig(config: GridEncodingConfig, name = 'config'):
       `${name}.planes.featuresPerLevel must equal ${name}.hash.featuresPerLevel (got ${planes.featuresPerLevel} ≠ ${hash.featuresPerLevel})`,
     );
   }
-  return Object.freeze({ hash: Object.freeze(hash), planes: Object.freeze(planes) });
+  return Object.freeze({ hash: Object.freeze(hash), planes: Object.freeze(planes), binarize: config.binarize ?? false });
 }
 
 /**

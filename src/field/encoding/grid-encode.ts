@@ -5,12 +5,17 @@
  * {@link GridEncoding} owns the parameter table θ (one flat f32 buffer), its gradient (f32, accumulated
  * by the backward, zeroed by the caller or the optimizer) and the per-level metadata buffer.
  * Positions are `array<vec4<f32>>` (xyz in the unit cube, w ignored); features are N × D, sample-major.
+ *
+ * With `config.binarize` (BiRF, eq. 16 and 20-21) the grid reads sgn θ ∈ {−1, +1} and trains θ through
+ * the straight-through estimator masked to |θ| ≤ 1; those kernels are separate pipeline variants
+ * ({@link gridEncodeBinarySpecs}), so the default (real-valued) kernels are compiled from exactly the
+ * same source as without the option.
  */
 import { Kernel, wgsl, type Batch, type BufferBinding, type KernelSpec } from '../../gpu/kernel.ts';
 import { createStorage, readF32, write } from '../../gpu/buffers.ts';
 import { GpuError } from '../../gpu/errors.ts';
 import type { GpuContext } from '../../gpu/device.ts';
-import { gridLayout, type GridEncodingConfig, type GridLayout } from './grid-config.ts';
+import { gridLayout, validateGridConfig, type GridEncodingConfig, type GridLayout } from './grid-config.ts';
 import { mulberry32 } from '../../util/mulberry32.ts';
 
 type FwdBinding = 'positions' | 'levels' | 'table' | 'features';
@@ -52,8 +57,63 @@ export const gridEncodeBackwardSpec: KernelSpec<BwdBinding, GridParam> = {
   params: PARAMS,
 };
 
-/** Every kernel spec of this module (for source/declaration checks). */
+/** The default (real-valued) kernel specs of this module (for source/declaration checks). */
 export const gridEncodeSpecs: readonly KernelSpec<string, string>[] = [gridEncodeForwardSpec, gridEncodeBackwardSpec];
+
+/**
+ * The binarized read_feature / feature_grad (BiRF, eq. 16; Zhang & Chen 2025 eq. 20-21), replacing the
+ * real-valued ones of feature-read.wgsl in the binarized kernel variants:
+ * - read_feature(i) = sgn θ[i] = +1 when θ[i] ≥ 0 (−0 included), else −1 (NaN included);
+ * - feature_grad(i, g) = g when |θ[i]| ≤ 1, else 0: the straight-through estimator masked to |θ| ≤ 1
+ *   (the gradient of the hard-tanh clamp(θ, −1, 1)), linear in g as feature-read.wgsl requires.
+ * A text substitution rather than a WGSL `override BINARIZE: bool`, so that the default kernels keep
+ * their exact source and nothing in them reads θ in the backward. The float64 twin is
+ * binarizeFeature / binaryFeatureGrad in grid-encode.ref.ts.
+ */
+export const BINARY_FEATURE_READ: Readonly<Record<'read_feature' | 'feature_grad', string>> = Object.freeze({
+  read_feature: `fn read_feature(index: u32) -> f32 {
+  return select(-1.0, 1.0, table[index] >= 0.0);
+}`,
+  feature_grad: `fn feature_grad(index: u32, g: f32) -> f32 {
+  return select(0.0, g, abs(table[index]) <= 1.0);
+}`,
+});
+
+/**
+ * `spec` with feature-read.wgsl's functions replaced by {@link BINARY_FEATURE_READ} and `-binary`
+ * appended to its name (the name is part of the pipeline cache key and the profiler's key).
+ * @throws GpuError when the source does not define each function exactly once.
+ */
+function binarizedSpec<B extends string, P extends string>(spec: KernelSpec<B, P>): KernelSpec<B, P> {
+  let source = spec.source;
+  for (const [fn, replacement] of Object.entries(BINARY_FEATURE_READ)) {
+    const re = new RegExp(`\\bfn\\s+${fn}\\s*\\([^)]*\\)[^{]*\\{[^}]*\\}`, 'g');
+    const hits = source.match(re)?.length ?? 0;
+    if (hits !== 1) throw new GpuError(`${spec.name}: expected one definition of ${fn} (feature-read.wgsl) to binarize, found ${hits}`);
+    source = source.replace(re, () => replacement);
+  }
+  return { ...spec, name: `${spec.name}-binary`, source };
+}
+
+/** Forward kernel reading sgn θ (pipeline 'grid-encode-binary'). */
+export const gridEncodeBinaryForwardSpec: KernelSpec<FwdBinding, GridParam> = binarizedSpec(gridEncodeForwardSpec);
+/** Backward kernel with the masked straight-through estimator (pipeline 'grid-encode-bwd-binary'). */
+export const gridEncodeBinaryBackwardSpec: KernelSpec<BwdBinding, GridParam> = binarizedSpec(gridEncodeBackwardSpec);
+/** The binarized kernel specs (for source/declaration checks). */
+export const gridEncodeBinarySpecs: readonly KernelSpec<string, string>[] = [gridEncodeBinaryForwardSpec, gridEncodeBinaryBackwardSpec];
+
+/**
+ * The sign bit of every parameter, 1 where θ ≥ 0 (feature +1, −0 included), 0 elsewhere (feature −1,
+ * NaN included): one byte per f32 of θ, in θ's order (level, entry, feature), for the bitstream writer.
+ * The same rule as the binarized kernels and binarizeFeature (grid-encode.ref.ts). (A GPU that flushes
+ * subnormals to zero reads a negative subnormal θ as −0, i.e. +1, where this says 0; Adam's updates
+ * of order 1e-3 make such θ practically absent.)
+ */
+export function binaryFeatureBits(theta: ArrayLike<number>): Uint8Array {
+  const bits = new Uint8Array(theta.length);
+  for (let i = 0; i < bits.length; i++) bits[i] = theta[i]! >= 0 ? 1 : 0;
+  return bits;
+}
 
 function overrideDefault(source: string, name: string): number {
   const m = new RegExp(`override\\s+${name}\\s*:\\s*u32\\s*=\\s*(\\d+)`).exec(source);
@@ -138,12 +198,19 @@ export class GridEncoding {
   readonly levelBuffer: GPUBuffer;
   /** Samples per invocation (the kernels' RUN). */
   readonly samplesPerInvocation: number;
+  /** Whether the features are sgn θ (config.binarize; see {@link GridEncodingConfig.binarize}). */
+  readonly binarize: boolean;
+  private readonly forwardSpec: KernelSpec<FwdBinding, GridParam>;
+  private readonly backwardSpec: KernelSpec<BwdBinding, GridParam>;
   private lastPositions: BufferBinding | undefined;
   private destroyed = false;
 
   /** @throws TypeError naming the config field when `config` is invalid. */
   constructor(readonly ctx: GpuContext, config: GridEncodingConfig, opts: GridEncodingOptions = {}) {
+    this.binarize = validateGridConfig(config).binarize;
     this.layout = gridLayout(config.hash, config.planes);
+    this.forwardSpec = this.binarize ? gridEncodeBinaryForwardSpec : gridEncodeForwardSpec;
+    this.backwardSpec = this.binarize ? gridEncodeBinaryBackwardSpec : gridEncodeBackwardSpec;
     const run = opts.samplesPerInvocation ?? (ctx.adapter.isSoftware ? SOFTWARE_RUN : HARDWARE_RUN);
     if (!Number.isInteger(run) || run < 1 || run > 256) throw new TypeError(`opts.samplesPerInvocation must be an integer in [1, 256] (got ${run})`);
     this.samplesPerInvocation = run;
@@ -170,7 +237,12 @@ export class GridEncoding {
     return this.layout.outputDim;
   }
 
-  /** Fills θ uniformly in [−1e-4, 1e-4] (Instant-NGP's initialisation) from a seeded PRNG (mulberry32). */
+  /**
+   * Fills θ uniformly in [−1e-4, 1e-4] (Instant-NGP's initialisation) from a seeded PRNG (mulberry32).
+   * The same when binarized: the features then start as random ±1 (each sign with probability ½), and
+   * every |θ| ≪ 1 keeps the straight-through mask open, so any sign can flip within the first Adam
+   * steps (BiRF likewise starts from latents near zero).
+   */
   init(seed: number): void {
     this.alive();
     const data = new Float32Array(this.paramCount);
@@ -186,7 +258,7 @@ export class GridEncoding {
   forward(batch: Batch, positions: BufferBinding, out: BufferBinding, n: number): void {
     this.checkLaunch(n, positions, out, 'out');
     this.lastPositions = positions;
-    kernelFor(gridEncodeForwardSpec, this.layout.featuresPerLevel, this.samplesPerInvocation).dispatch(
+    kernelFor(this.forwardSpec, this.layout.featuresPerLevel, this.samplesPerInvocation).dispatch(
       batch,
       { positions, levels: this.levelBuffer, table: this.params, features: out },
       this.launchParams(n),
@@ -200,7 +272,7 @@ export class GridEncoding {
   backward(batch: Batch, dOut: BufferBinding, n: number, positions: BufferBinding | undefined = this.lastPositions): void {
     if (!positions) throw new GpuError('GridEncoding.backward: no positions given and no forward recorded before');
     this.checkLaunch(n, positions, dOut, 'dOut');
-    kernelFor(gridEncodeBackwardSpec, this.layout.featuresPerLevel, this.samplesPerInvocation).dispatch(
+    kernelFor(this.backwardSpec, this.layout.featuresPerLevel, this.samplesPerInvocation).dispatch(
       batch,
       { positions, levels: this.levelBuffer, table: this.params, d_features: dOut, grad: this.grad },
       this.launchParams(n),
@@ -217,6 +289,17 @@ export class GridEncoding {
   async readParams(): Promise<Float32Array> {
     this.alive();
     return readF32(this.ctx, this.params, this.paramCount);
+  }
+
+  /**
+   * The binary features sgn θ as bits, one byte per parameter in θ's order (1 = +1, 0 = −1; see
+   * {@link binaryFeatureBits}), for the bitstream writer.
+   * @throws GpuError when the grid is not binarized (its features are θ, not sgn θ).
+   */
+  async readBinaryFeatures(): Promise<Uint8Array> {
+    this.alive();
+    if (!this.binarize) throw new GpuError('GridEncoding.readBinaryFeatures: the grid is not binarized (config.binarize is false)');
+    return binaryFeatureBits(await this.readParams());
   }
 
   /** dL/dθ, read back. */
