@@ -3,14 +3,16 @@ import { GpuError } from '../gpu/errors.ts';
 import { DatasetError } from '../data/dataset-error.ts';
 import { FfmpegError } from '../video/errors.ts';
 import { CheckpointError } from '../train/checkpoint.ts';
+import { BitstreamError } from '../codec/errors.ts';
 
-export const EXIT = Object.freeze({ ok: 0, failure: 1, usage: 2, gpu: 3, dataset: 4, ffmpeg: 5, checkpoint: 6, interrupted: 130 });
+export const EXIT = Object.freeze({ ok: 0, failure: 1, usage: 2, gpu: 3, dataset: 4, ffmpeg: 5, checkpoint: 6, bitstream: 7, interrupted: 130 });
 
 export function exitCodeFor(e: unknown): number {
   if (e instanceof GpuError) return EXIT.gpu;
   if (e instanceof DatasetError) return EXIT.dataset;
   if (e instanceof FfmpegError) return EXIT.ffmpeg;
   if (e instanceof CheckpointError) return EXIT.checkpoint;
+  if (e instanceof BitstreamError) return EXIT.bitstream;
   if (e instanceof TypeError && /must be/.test(e.message)) return EXIT.usage;
   return EXIT.failure;
 }

@@ -7,6 +7,9 @@ import { runSample } from './commands/sample.ts';
 import { runTrain } from './commands/train.ts';
 import { runRender } from './commands/render.ts';
 import { runGpuInfo } from './commands/gpu-info.ts';
+import { runEncode } from './commands/encode.ts';
+import { runDecode } from './commands/decode.ts';
+import { runInfo } from './commands/info.ts';
 import { exitCodeFor, describeError } from './exit-codes.ts';
 
 const int = (name: string) => (v: string) => {
@@ -46,6 +49,7 @@ program.command('train')
   .option('--samples-per-step <n>', 'target samples per step (default: the preset\'s)', int('--samples-per-step'))
   .option('--eval-frames <n>', 'evaluate at most this many held-out frames', int('--eval-frames'))
   .option('--seed <n>', 'random seed', int('--seed'))
+  .option('--df <n>', 'feature dimension d_f per level (default: the preset\'s, 2)', int('--df'))
   .option('--resume', 'continue from the model folder\'s checkpoint')
   .option('--profile', 'per-kernel GPU timings (timestamp queries)')
   .option('--json', 'print one JSON object with the results on stdout')
@@ -60,6 +64,60 @@ program.command('render')
   .option('--fps <n>', 'video frame rate', int('--fps'), 24)
   .option('--json', 'print one JSON object with the results on stdout')
   .action(runRender);
+
+const size = (v: string) => {
+  const m = /^(\d+)x(\d+)$/.exec(v);
+  if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new InvalidArgumentError('--size must be WIDTHxHEIGHT, e.g. 1280x720');
+  return { width: Number(m[1]), height: Number(m[2]) };
+};
+const colour = (v: string) => {
+  const m = /^#?([0-9a-f]{6})$/i.exec(v);
+  if (!m) throw new InvalidArgumentError('--background must be a hex colour such as 000000 or ffffff');
+  const n = parseInt(m[1]!, 16);
+  return [(n >> 16) / 255, ((n >> 8) & 255) / 255, (n & 255) / 255];
+};
+const positive = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a number ≥ 0`);
+  return n;
+};
+
+program.command('encode')
+  .description('train the compressed field of a posed object capture and write one .rlq file (FP mode)')
+  .argument('<dataset>', 'folder with transforms.json (or the json file); images with alpha or masks')
+  .requiredOption('-o, --out <file>', 'output .rlq file')
+  .addOption(new Option('--mode <mode>', 'fp: the object only; pc: object and background (needs a video input)').choices(['fp', 'pc']).default('fp'))
+  .option('--lambda <λ>', 'rate weight λ of eq. 26 (paper: 1e-3 … 8e-3)', positive('--lambda'), 2e-3)
+  .option('--df <n>', 'feature dimension d_f per level: 1, 2, 4 or 8', (v: string) => {
+    if (!['1', '2', '4', '8'].includes(v)) throw new InvalidArgumentError('--df must be 1, 2, 4 or 8');
+    return Number(v);
+  }, 2)
+  .addOption(new Option('--preset <name>', 'architecture and schedule').choices(['cpu', 'paper']).default('cpu'))
+  .option('--max-minutes <m>', 'training budget in minutes', num('--max-minutes'))
+  .option('--steps <n>', 'training steps (default: the preset\'s)', int('--steps'))
+  .option('--downscale <k>', 'downscale images by an integer factor', int('--downscale'), 1)
+  .option('--fps <n>', 'frame rate of the stored video', num('--fps'), 24)
+  .option('--eval-frames <n>', 'held-out frames rendered for the quality report', int('--eval-frames'))
+  .option('--seed <n>', 'random seed', int('--seed'))
+  .option('--resume', 'continue training from <out>.work')
+  .option('--json', 'print one JSON object with the results on stdout')
+  .action(runEncode);
+
+program.command('decode')
+  .description('render every stored pose of a .rlq file to an mp4 or PNG frames')
+  .argument('<file>', 'the .rlq file')
+  .requiredOption('-o, --out <path>', 'a file ending in .mp4, or a folder for PNG frames')
+  .option('--size <WxH>', 'output size (default: the stored video\'s)', size)
+  .option('--frames <n>', 'only the first n frames', int('--frames'))
+  .option('--background <hex>', 'colour under the object (default 000000)', colour)
+  .option('--json', 'print one JSON object with the results on stdout')
+  .action(runDecode);
+
+program.command('info')
+  .description('the sections of a .rlq file with their sizes, bits per pixel and the configuration')
+  .argument('<file>', 'the .rlq file')
+  .option('--json', 'JSON output')
+  .action(runInfo);
 
 program.command('gpu-info')
   .description('list WebGPU adapters with their features and limits')

@@ -32,3 +32,29 @@ export function loadModel(ctx: GpuContext, path: string, maxSamples = 1 << 16): 
     },
   };
 }
+
+/** The parts of a decoded `.rlq` field that rebuild it on the GPU (see src/codec/field-file.ts). */
+export interface FieldParts {
+  field: import('./field-config.ts').FieldConfig;
+  /** Grid parameters (±1 for a decoded binarized grid). */
+  theta: Float32Array;
+  density: Float32Array;
+  color: Float32Array;
+  occupancy: { resolution: number; bits: Uint32Array };
+}
+
+/** A field and its occupancy grid rebuilt from decoded parts, ready for a ViewRenderer. */
+export function fieldFromParts(ctx: GpuContext, parts: FieldParts, maxSamples = 1 << 16): Omit<LoadedModel, 'header'> {
+  const field = new Field(ctx, parts.field, maxSamples);
+  field.writeParams(new Map([['grid', parts.theta], ['density-mlp', parts.density], ['color-mlp', parts.color]]));
+  const pool = new BufferPool(ctx);
+  const occupancy = new OccupancyGrid(pool, parts.field.occupancy, maxSamples);
+  occupancy.setBits(parts.occupancy.bits);
+  return {
+    field, occupancy,
+    destroy() {
+      field.destroy();
+      pool.destroy();
+    },
+  };
+}

@@ -5,6 +5,18 @@ import type { GpuContext } from './device.ts';
 /** Usage for buffers kernels read and write and the host uploads to and reads back. */
 export const STORAGE = 0x80 /* STORAGE */ | 0x08 /* COPY_DST */ | 0x04; /* COPY_SRC */
 
+/**
+ * The largest storage buffer created since the last {@link resetBufferStats} (process-wide): what the
+ * benchmarks report against WebGPU's default limits (binding ≤ 128 MiB, buffer ≤ 256 MiB).
+ */
+export const bufferStats = { largestBytes: 0, largestLabel: '' };
+
+/** Restarts {@link bufferStats}. */
+export function resetBufferStats(): void {
+  bufferStats.largestBytes = 0;
+  bufferStats.largestLabel = '';
+}
+
 /** Creates a storage buffer of `bytes` (rounded up to 4), checked against the device's binding limit. */
 export function createStorage(ctx: GpuContext, label: string, bytes: number): GPUBuffer {
   const size = Math.max(16, Math.ceil(bytes / 4) * 4);
@@ -13,6 +25,10 @@ export function createStorage(ctx: GpuContext, label: string, bytes: number): GP
       `${label}: ${(size / 2 ** 20).toFixed(1)} MiB exceeds this device's largest storage binding ` +
         `(${(ctx.limits.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB); use a smaller preset or fewer samples per step.`,
     );
+  }
+  if (size > bufferStats.largestBytes) {
+    bufferStats.largestBytes = size;
+    bufferStats.largestLabel = label;
   }
   return ctx.device.createBuffer({ label, size, usage: STORAGE });
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { existsSync, mkdirSync, writeFileSync, renameSync } from 'node:fs';
 import { acquireGpu, type GpuContext } from '../gpu/device.ts';
 import { loadPosedDataset } from '../data/transforms.ts';
-import { getPreset } from '../presets.ts';
+import { getPreset, type Preset } from '../presets.ts';
 import { Trainer, type StepStats, type EvalResult } from '../train/trainer.ts';
 
 export interface TrainModelOptions {
@@ -35,11 +35,15 @@ export interface TrainModelOptions {
   seed?: number;
   /** Per-kernel GPU timings (timestamp queries) in the result. */
   profile?: boolean;
+  /** d_f: features per grid level and vertex (default: the preset's). */
+  featuresPerLevel?: number;
+  /** Adjusts the preset before training (e.g. the encoder turns on binarization and the rate term). */
+  configure?(preset: Preset): void;
   /** A context to reuse (tests); acquired and destroyed here otherwise. */
   gpu?: GpuContext;
   onStart?(info: { adapter: string; totalSteps: number; startStep: number; trainFrames: number; testFrames: number; width: number; height: number }): void;
   /** After each step; `elapsed` counts training seconds of this run, `wallSeconds` the wall clock since start. */
-  onStep?(s: StepStats & { samplesPerSecond: number; elapsed: number; wallSeconds: number; totalSteps: number; startStep: number }): void;
+  onStep?(s: StepStats & { bitsPerParam: number; samplesPerSecond: number; elapsed: number; wallSeconds: number; totalSteps: number; startStep: number }): void;
   /** Polled each step; return true to stop early (e.g. on SIGINT) with a checkpoint. */
   shouldStop?(): boolean;
 }
@@ -53,6 +57,9 @@ export interface TrainModelResult {
   finalLoss: number;
   eval: EvalResult;
   checkpoint: string;
+  /** The field stored as float32 (grid + MLPs), bytes, and the frames × pixels of the capture it models. */
+  float32Bytes: number;
+  video: { frames: number; width: number; height: number };
   profile?: { kernel: string; ms: number; calls: number }[];
 }
 
@@ -61,6 +68,11 @@ export async function trainModel(o: TrainModelOptions): Promise<TrainModelResult
   if (o.steps !== undefined) preset.train.steps = o.steps;
   if (o.samplesPerStep !== undefined) preset.train.samplesPerStep = o.samplesPerStep;
   if (o.seed !== undefined) preset.train.seed = o.seed;
+  if (o.featuresPerLevel !== undefined) {
+    preset.field.grid.hash.featuresPerLevel = o.featuresPerLevel;
+    if (preset.field.grid.planes) preset.field.grid.planes.featuresPerLevel = o.featuresPerLevel;
+  }
+  o.configure?.(preset);
   const data = await loadPosedDataset(o.dataset, { downscale: o.downscale ?? 1, holdoutEvery: o.holdoutEvery ?? 8 });
   const ctx = o.gpu ?? (await acquireGpu());
   mkdirSync(o.out, { recursive: true });
@@ -82,7 +94,7 @@ export async function trainModel(o: TrainModelOptions): Promise<TrainModelResult
       const progress = Math.max(trainer.step / total, (performance.now() - startWall) / 1000 / budget);
       last = await trainer.trainStep(progress);
       const wallSeconds = (performance.now() - startWall) / 1000;
-      o.onStep?.({ ...last, samplesPerSecond: trainer.samples / Math.max(trainer.seconds, 1e-9), elapsed: trainer.seconds - secondsBefore, wallSeconds, totalSteps: total, startStep });
+      o.onStep?.({ ...last, bitsPerParam: trainer.lastBitsPerParam, samplesPerSecond: trainer.samples / Math.max(trainer.seconds, 1e-9), elapsed: trainer.seconds - secondsBefore, wallSeconds, totalSteps: total, startStep });
       if ((performance.now() - lastCkpt) / 1000 > (o.checkpointSeconds ?? 60)) {
         await trainer.save(ckpt);
         lastCkpt = performance.now();
@@ -99,6 +111,8 @@ export async function trainModel(o: TrainModelOptions): Promise<TrainModelResult
       finalLoss: last?.loss ?? NaN,
       eval: evalResult,
       checkpoint: ckpt,
+      float32Bytes: 4 * trainer.field.paramCount,
+      video: { frames: data.frames.length, width, height },
       profile: trainer.profiler?.table(),
     };
     writeJsonAtomic(join(o.out, 'eval.json'), result);

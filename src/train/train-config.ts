@@ -20,7 +20,30 @@ export interface TrainConfig {
   mlpL2: number;
   /** Random seed (initialisation, ray sampling). */
   seed: number;
+  /**
+   * The rate term of eq. 24-26 (loss = MSE + λ·estimated bits per parameter); absent = MSE only. Needs
+   * a binarized grid (FieldConfig.grid.binarize).
+   */
+  rate?: RateConfig;
 }
+
+/** Settings of the training-time rate estimate (docs/CONTEXT-MODEL.md §5). */
+export interface RateConfig {
+  /** λ of eq. 26: weight of the estimated bits per parameter against the MSE (paper: 1e-3 … 8e-3). */
+  lambda: number;
+  /** S: grid entries drawn per step to estimate the bits, split evenly over the levels (CNC: 150k-200k). */
+  samples: number;
+  /** Steps between refreshes of the projected voxel feature (PV, eq. 28-30) from the current grid. */
+  projectionInterval: number;
+  /** First step that adds the rate term (lets the occupancy grid settle first). */
+  startStep: number;
+}
+
+/** Rate settings per preset (λ is chosen per encode). */
+export const RATE_PRESETS = Object.freeze({
+  paper: Object.freeze({ lambda: 2e-3, samples: 1 << 17, projectionInterval: 100, startStep: 256 }),
+  cpu: Object.freeze({ lambda: 2e-3, samples: 1 << 15, projectionInterval: 200, startStep: 64 }),
+} satisfies Record<string, RateConfig>);
 
 export const TRAIN_PRESETS = Object.freeze({
   /**
@@ -54,5 +77,11 @@ export function validateTrainConfig(c: TrainConfig, name = 'train'): TrainConfig
   pos(c.lr, 'lr');
   if (!Number.isInteger(c.steps)) throw new TypeError(`${name}.steps must be an integer (got ${c.steps})`);
   if (c.decayAt.some((f) => !(f > 0 && f < 1))) throw new TypeError(`${name}.decayAt entries must be fractions in (0, 1)`);
+  if (c.rate) {
+    if (!(Number.isFinite(c.rate.lambda) && c.rate.lambda >= 0)) throw new TypeError(`${name}.rate.lambda must be a number ≥ 0 (got ${c.rate.lambda})`);
+    if (!Number.isInteger(c.rate.samples) || c.rate.samples < 64) throw new TypeError(`${name}.rate.samples must be an integer ≥ 64 (got ${c.rate.samples})`);
+    if (!Number.isInteger(c.rate.projectionInterval) || c.rate.projectionInterval < 1) throw new TypeError(`${name}.rate.projectionInterval must be a positive integer`);
+    if (!Number.isInteger(c.rate.startStep) || c.rate.startStep < 0) throw new TypeError(`${name}.rate.startStep must be a non-negative integer`);
+  }
   return c;
 }

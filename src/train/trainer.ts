@@ -16,6 +16,9 @@ import { raysKernel, RayBatch, packCameras, uploadFrames, cameraParams } from '.
 import { compositeKernel, compactKernel, COMPOSITE_TRAIN } from '../render/composite/composite.ts';
 import { ViewRenderer, toRgba8 } from '../render/render-view.ts';
 import { AdamGroup, ADAM_DEFAULTS } from './adam/adam.ts';
+import { RateEstimator } from './rate/rate.ts';
+import { gridLayout } from '../field/encoding/grid-config.ts';
+import { projectedVoxelFeatures } from '../codec/grid/projection.ts';
 import { learningRate, validateTrainConfig, type TrainConfig } from './train-config.ts';
 import { writeCheckpoint, readCheckpoint } from './checkpoint.ts';
 import { psnr as psnrOf } from '../metrics/psnr.ts';
@@ -80,6 +83,10 @@ export class Trainer {
   seconds = 0;
   samples = 0;
   private renderer: ViewRenderer | undefined;
+  /** The rate term's estimator (eq. 24-26) and its context models, when `config.rate` is set. */
+  readonly rate: RateEstimator | undefined;
+  /** Bits per parameter estimated at the last step with the rate term. */
+  lastBitsPerParam = NaN;
 
   constructor(readonly ctx: GpuContext, readonly data: PosedDataset, readonly fieldConfig: FieldConfig, readonly config: TrainConfig, opts: { profile?: boolean } = {}) {
     validateTrainConfig(config);
@@ -111,6 +118,13 @@ export class Trainer {
       new AdamGroup(this.pool, 'density-mlp', f.density.params, f.density.grad, f.density.paramCount, mlp),
       new AdamGroup(this.pool, 'color-mlp', f.color.params, f.color.grad, f.color.paramCount, mlp),
     ];
+    if (config.rate) {
+      if (!fieldConfig.grid.binarize) throw new TypeError('train.rate needs a binarized grid (field.grid.binarize = true)');
+      const rate = new RateEstimator(ctx, gridLayout(fieldConfig.grid.hash, fieldConfig.grid.planes), fieldConfig.occupancy.resolution, { samples: config.rate.samples }, config.seed);
+      this.rate = rate;
+      this.groups.push(new AdamGroup(this.pool, 'context-level', rate.level.params, rate.level.grad, rate.level.paramCount, ADAM_DEFAULTS));
+      if (rate.dim) this.groups.push(new AdamGroup(this.pool, 'context-dim', rate.dim.params, rate.dim.grad, rate.dim.paramCount, ADAM_DEFAULTS));
+    }
     this.rays = config.initialRays;
     this.profiler = opts.profile ? new Profiler() : undefined;
   }
@@ -134,6 +148,8 @@ export class Trainer {
     const [reserved, requested] = await readU32(ctx, this.rayBatch.counter, 2);
     const nAll = Math.min(reserved!, this.rayBatch.capacity);
     const lr = learningRate(config, this.step, progress);
+    const rateOn = this.rate !== undefined && config.rate !== undefined && this.step >= config.rate.startStep;
+    if (rateOn && (this.step - config.rate!.startStep) % config.rate!.projectionInterval === 0) await this.refreshProjection();
 
     // Compaction: one density query over every marched sample, then keep per ray the samples before
     // its transmittance falls under the threshold (Instant-NGP's compacted training samples).
@@ -157,11 +173,13 @@ export class Trainer {
       rays: this.rayBatch.rays, rayRange: this.kept.range, density: field.colIn, rgb: field.rgb, dRgb: field.dRgb, dDensity: field.dDensity, rayOut: this.rayOut,
     }, { count: R, mode: COMPOSITE_TRAIN, densStride: field.colStride, numRays: R, minTransmittance: march.minTransmittance, dt: march.dt });
     if (n > 0) field.backward(b, n);
-    for (const g of this.groups) g.update(b, lr);
+    if (rateOn) this.rate!.record(b, { theta: field.grid.params, grad: field.grid.grad, occupancy: occupancy.bits, lambda: config.rate!.lambda, step: this.step });
+    for (const g of this.groups) if (rateOn || !g.name.startsWith('context-')) g.update(b, lr);
     if (this.step % occupancy.opts.interval === 0) {
       occupancy.update(b, this.step, march.dt, seed ^ 0x5bd1e995, (bb, pts, m) => field.queryDensity(bb, pts, m));
     }
     await b.submit();
+    if (rateOn) this.lastBitsPerParam = (await this.rate!.readStats()).bitsPerParam;
     const out = await readF32(ctx, this.rayOut, R * 4);
     let loss = 0;
     for (let i = 0; i < R; i++) loss += out[4 * i]!;
@@ -177,6 +195,23 @@ export class Trainer {
     this.seconds += (performance.now() - t0) / 1000;
     if (!Number.isFinite(loss)) throw new Error(`training diverged at step ${this.step} (loss ${loss}); try a lower learning rate`);
     return { step: this.step, loss, psnr: -10 * Math.log10(Math.max(loss, 1e-12)), rays: R, samples: n, lr };
+  }
+
+  /**
+   * Recomputes the projected voxel feature (eq. 28-30) of the current grid on the CPU, exactly as the
+   * coder will (docs/CONTEXT-MODEL.md §3.3), and hands it to the rate estimator.
+   */
+  private async refreshProjection(): Promise<void> {
+    if (!this.rate || gridLayout(this.fieldConfig.grid.hash, this.fieldConfig.grid.planes).planes.levels === 0) return;
+    const theta = await this.field.grid.readParams();
+    const bits = await readU32(this.ctx, this.occupancy.bits, this.occupancy.cells / 32);
+    this.rate.setProjection(projectedVoxelFeatures(gridLayout(this.fieldConfig.grid.hash, this.fieldConfig.grid.planes), theta, bits, this.fieldConfig.occupancy.resolution));
+  }
+
+  /** The context models' parameters (η_c, η_dim), when training with the rate term. */
+  async readContextModels(): Promise<{ level: Float32Array; dim: Float32Array | null } | undefined> {
+    if (!this.rate) return undefined;
+    return { level: await this.rate.level.readParams(), dim: this.rate.dim ? await this.rate.dim.readParams() : null };
   }
 
   /** Renders frames (default: the held-out split) over black and compares with their targets. */
@@ -203,6 +238,11 @@ export class Trainer {
   async save(path: string): Promise<void> {
     const tensors = await this.field.readParams();
     tensors.set('occupancy', await readF32(this.ctx, this.occupancy.values));
+    const cm = await this.readContextModels();
+    if (cm) {
+      tensors.set('context-level', cm.level);
+      if (cm.dim) tensors.set('context-dim', cm.dim);
+    }
     for (const g of this.groups) {
       tensors.set(`${g.name}.adam-m`, await readF32(this.ctx, g.m, g.count));
       tensors.set(`${g.name}.adam-v`, await readF32(this.ctx, g.v, g.count));
@@ -224,6 +264,10 @@ export class Trainer {
     this.field.writeParams(tensors);
     const occ = tensors.get('occupancy');
     if (occ) this.occupancy.setValues(occ);
+    const cl = tensors.get('context-level');
+    if (this.rate && cl) this.rate.level.writeParams(cl);
+    const cd = tensors.get('context-dim');
+    if (this.rate?.dim && cd) this.rate.dim.writeParams(cd);
     for (const g of this.groups) {
       const m = tensors.get(`${g.name}.adam-m`);
       const v = tensors.get(`${g.name}.adam-v`);
@@ -242,6 +286,7 @@ export class Trainer {
 
   destroy(): void {
     this.renderer?.destroy();
+    this.rate?.destroy();
     this.field.destroy();
     this.pool.destroy();
   }

@@ -3,7 +3,7 @@ import { trainModel } from '../../pipeline/train-model.ts';
 
 export interface TrainFlags {
   out: string; preset: string; steps?: number; downscale: number; maxMinutes?: number; samplesPerStep?: number;
-  evalFrames?: number; seed?: number; resume?: boolean; profile?: boolean; json?: boolean;
+  evalFrames?: number; seed?: number; df?: number; resume?: boolean; profile?: boolean; json?: boolean;
 }
 
 function formatSeconds(s: number): string {
@@ -27,7 +27,7 @@ export async function runTrain(dataset: string, f: TrainFlags): Promise<void> {
   try {
     const r = await trainModel({
       dataset, out: f.out, preset: f.preset, steps: f.steps, downscale: f.downscale, maxMinutes: f.maxMinutes, samplesPerStep: f.samplesPerStep,
-      evalFrames: f.evalFrames, seed: f.seed, resume: f.resume, profile: f.profile,
+      evalFrames: f.evalFrames, seed: f.seed, featuresPerLevel: f.df, resume: f.resume, profile: f.profile,
       shouldStop: () => stop,
       onStart: (s) => {
         process.stderr.write(`reliquary: GPU adapter: ${s.adapter}\nreliquary train: ${s.trainFrames} training / ${s.testFrames} held-out frames of ${s.width}x${s.height}\n`);
@@ -46,6 +46,7 @@ export async function runTrain(dataset: string, f: TrainFlags): Promise<void> {
     if (f.json) process.stdout.write(JSON.stringify({
       heldOutPsnr: r.eval.psnr, heldOutSsim: r.eval.ssim, evalFrames: r.eval.frames, steps: r.steps, samplesPerSecond: r.samplesPerSecond,
       stepsPerSecond: r.stepsPerSecond, seconds: r.seconds, adapter: r.adapter, checkpoint: r.checkpoint,
+      float32Bytes: r.float32Bytes, float32Bpp: (8 * r.float32Bytes) / (r.video.frames * r.video.width * r.video.height),
       peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     }) + '\n');
   } finally {

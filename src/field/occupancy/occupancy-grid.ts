@@ -88,13 +88,19 @@ export class OccupancyGrid {
   /** Restores saved cell values and derives the bitfield as occ-bits.wgsl does (d > min(threshold, mean)). */
   setValues(values: Float32Array): void {
     if (values.length !== this.cells) throw new RangeError(`occupancy values: got ${values.length}, the grid has ${this.cells} cells`);
-    let sum = 0;
-    let n = 0;
-    for (const v of values) if (v >= 0) { sum += v; n++; }
-    const thr = Math.min(this.opts.threshold, sum / Math.max(n, 1));
-    const bits = new Uint32Array(this.cells / 32);
-    values.forEach((v, i) => { if (v > thr) bits[i >> 5]! |= 1 << (i & 31); });
     write(this.pool.ctx, this.values, values);
+    write(this.pool.ctx, this.bits, occupancyBitsFromValues(values, this.opts.threshold));
+  }
+
+  /**
+   * Sets the bitfield alone (a decoded file stores only the bits): occupied cells get value 1, the
+   * others 0, so the grid must not be updated afterwards.
+   */
+  setBits(bits: Uint32Array): void {
+    if (bits.length !== this.cells / 32) throw new RangeError(`occupancy bits: got ${bits.length} words, the grid needs ${this.cells / 32}`);
+    const v = new Float32Array(this.cells);
+    for (let i = 0; i < this.cells; i++) v[i] = (bits[i >> 5]! >>> (i & 31)) & 1;
+    write(this.pool.ctx, this.values, v);
     write(this.pool.ctx, this.bits, bits);
   }
 
@@ -121,6 +127,20 @@ export class OccupancyGrid {
       { count: this.cells / 32, partials, threshold: this.opts.threshold });
     this.updates++;
   }
+}
+
+/**
+ * The bitfield of saved cell values, as occ-bits.wgsl derives it: a cell is occupied when its value
+ * exceeds min(threshold, mean of the seen cells' values); cells marked −1 (unseen) never are.
+ */
+export function occupancyBitsFromValues(values: Float32Array, threshold: number): Uint32Array {
+  let sum = 0;
+  let n = 0;
+  for (const v of values) if (v >= 0) { sum += v; n++; }
+  const thr = Math.min(threshold, sum / Math.max(n, 1));
+  const bits = new Uint32Array(Math.ceil(values.length / 32));
+  values.forEach((v, i) => { if (v > thr) bits[i >> 5]! |= 1 << (i & 31); });
+  return bits;
 }
 
 /**

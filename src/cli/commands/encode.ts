@@ -1,0 +1,55 @@
+import cliProgress from 'cli-progress';
+import { encodeDataset } from '../../pipeline/encode.ts';
+import type { PresetName } from '../../presets.ts';
+
+export interface EncodeFlags {
+  out: string; mode: 'fp' | 'pc'; lambda: number; df: number; preset: PresetName; maxMinutes?: number; steps?: number;
+  downscale: number; fps: number; seed?: number; evalFrames?: number; resume?: boolean; json?: boolean;
+}
+
+export async function runEncode(dataset: string, f: EncodeFlags): Promise<void> {
+  if (f.mode !== 'fp') throw new TypeError('--mode pc needs the video front end (segmentation and background stream), which is not built yet; --mode must be fp for a posed capture');
+  let stop = false;
+  const onSigint = () => {
+    if (stop) process.exit(130);
+    stop = true;
+    process.stderr.write('\nreliquary encode: stopping training after this step; the file is written from what was trained (Ctrl-C again to abort)\n');
+  };
+  process.on('SIGINT', onSigint);
+  const bar = new cliProgress.SingleBar({
+    format: 'train |{bar}| {value}/{total} PSNR {psnr} dB | {bits} bits/param | {sps} samples/s',
+    stream: process.stderr, hideCursor: true, noTTYOutput: true, notTTYSchedule: 15000,
+  }, cliProgress.Presets.shades_classic);
+  let started = false;
+  try {
+    const r = await encodeDataset({
+      dataset, out: f.out, mode: 'fp', preset: f.preset, lambda: f.lambda, featuresPerLevel: f.df, maxMinutes: f.maxMinutes, steps: f.steps,
+      downscale: f.downscale, fps: f.fps, seed: f.seed, evalFrames: f.evalFrames, resume: f.resume,
+      shouldStop: () => stop,
+      onStage: (stage, detail) => {
+        if (started) bar.stop();
+        process.stderr.write(`reliquary encode: ${stage}: ${detail}\n`);
+      },
+      onStep: (s) => {
+        if (!started) {
+          started = true;
+          bar.start(s.totalSteps, s.step, { psnr: '-', bits: '-', sps: '-' });
+        }
+        bar.update(s.step, { psnr: s.psnr.toFixed(2), bits: Number.isFinite(s.bitsPerParam) ? s.bitsPerParam.toFixed(3) : '-', sps: Math.round(s.samplesPerSecond).toLocaleString('en') });
+      },
+    });
+    bar.stop();
+    const kb = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
+    process.stderr.write(
+      `reliquary encode: ${r.out}: ${r.bytes} bytes (${kb(r.bytes)}), ${r.bpp.toPrecision(3)} bpp over ${r.frames} frames of ${r.width}x${r.height}; ` +
+        `float32 field ${kb(r.float32Bytes)} → ${(r.float32Bytes / r.bytes).toFixed(1)}× smaller\n` +
+        `reliquary encode: held-out PSNR ${r.quality.decoded.psnr.toFixed(2)} dB, SSIM ${r.quality.decoded.ssim.toFixed(4)} as decoded ` +
+        `(${r.quality.trained.psnr.toFixed(2)} dB before quantizing the MLPs) over ${r.quality.decoded.frames} frames\n`,
+    );
+    for (const s of r.sections) process.stderr.write(`  ${s.name.padEnd(16)} ${String(s.bytes).padStart(9)} bytes\n`);
+    if (f.json) process.stdout.write(JSON.stringify(r) + '\n');
+  } finally {
+    bar.stop();
+    process.off('SIGINT', onSigint);
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * `reliquary encode` as a library call (FP mode, a posed capture): train the compressed field (binarized
+ * features, rate term λ, context models; Sect. 3.4), code it into one `.rlq` file, decode that file
+ * again and measure the held-out quality of what a decoder will actually render.
+ *
+ * Stages (reported through `onStage`): train → code → verify → write. Training checkpoints live in
+ * `workDir`, so an interrupted encode resumes with `resume: true`.
+ */
+import { mkdirSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { acquireGpu, type GpuContext } from '../gpu/device.ts';
+import { bufferStats, resetBufferStats } from '../gpu/buffers.ts';
+import { loadPosedDataset, type PosedDataset } from '../data/transforms.ts';
+import { readCheckpoint } from '../train/checkpoint.ts';
+import { RATE_PRESETS } from '../train/train-config.ts';
+import { occupancyBitsFromValues } from '../field/occupancy/occupancy-grid.ts';
+import { gridLayout } from '../field/encoding/grid-config.ts';
+import { trainModel, type TrainModelOptions, type TrainModelResult } from './train-model.ts';
+import { encodeFieldFile, decodeFieldFile, CODING_DEFAULTS, type FieldPayload, type CodecConfig } from '../codec/field-file.ts';
+import { binarizeParams } from '../codec/grid/grid-codec.ts';
+import type { Preset, PresetName } from '../presets.ts';
+import { renderDecoded, type Quality } from './render-decoded.ts';
+
+export interface EncodeOptions {
+  /** Posed capture: a folder with transforms.json (or the json), images with alpha or masks. */
+  dataset: string;
+  /** Output `.rlq` path. */
+  out: string;
+  /** 'fp' (only the object); PC mode needs the video front end (a later stage). */
+  mode?: 'fp';
+  /** Architecture and schedule: 'cpu' (default) or 'paper'. */
+  preset?: PresetName;
+  /** λ of eq. 26 (default 2e-3). */
+  lambda?: number;
+  /** d_f: features per level and vertex, 1, 2, 4 or 8 (default 2). */
+  featuresPerLevel?: number;
+  /** Training budget in minutes (default: the preset's steps). */
+  maxMinutes?: number;
+  /** Training steps (default: the preset's). */
+  steps?: number;
+  /** Image downscale factor. */
+  downscale?: number;
+  /** Hold out every k-th frame from training to measure quality (default 8; 0 = train on all). */
+  holdoutEvery?: number;
+  /** Frame rate recorded in the file (default 24). */
+  fps?: number;
+  seed?: number;
+  /** Held-out frames to render for the quality figures (default all). */
+  evalFrames?: number;
+  /** Training work folder (checkpoints); default `<out>.work`. */
+  workDir?: string;
+  /** Continue training from the work folder's checkpoint. */
+  resume?: boolean;
+  gpu?: GpuContext;
+  /** Further adjusts the preset after the encoder's settings (tests use tiny grids). */
+  configure?(preset: Preset): void;
+  onStage?(stage: 'train' | 'code' | 'verify' | 'write', detail: string): void;
+  onStep?: TrainModelOptions['onStep'];
+  shouldStop?(): boolean;
+}
+
+export interface EncodeResult {
+  out: string;
+  bytes: number;
+  /** bytes·8 / (width·height·frames) of the stored video. */
+  bpp: number;
+  frames: number;
+  width: number;
+  height: number;
+  sections: { name: string; bytes: number }[];
+  /** Per grid level: kind, level, active entries, ideal bits. */
+  gridLevels: { kind: string; level: number; activeEntries: number; bits: number }[];
+  /** The same architecture stored as float32 (grid + MLPs + context models), for the compression ratio. */
+  float32Bytes: number;
+  train: TrainModelResult;
+  /** Held-out quality of the field as trained (float MLPs) and as decoded from the file. */
+  quality: { trained: Quality; decoded: Quality };
+  seconds: { train: number; code: number; verify: number };
+  peakRssMiB: number;
+  largestGpuBuffer: { bytes: number; label: string };
+}
+
+export async function encodeDataset(o: EncodeOptions): Promise<EncodeResult> {
+  const mode = o.mode ?? 'fp';
+  if (mode !== 'fp') throw new TypeError(`mode ${String(mode)} is not available for a posed capture; use --mode fp`);
+  const df = o.featuresPerLevel ?? 2;
+  if (![1, 2, 4, 8].includes(df)) throw new TypeError(`--df must be 1, 2, 4 or 8 (got ${df})`);
+  const lambda = o.lambda ?? 2e-3;
+  if (!(lambda >= 0 && Number.isFinite(lambda))) throw new TypeError(`--lambda must be a number ≥ 0 (got ${lambda})`);
+  const presetName = o.preset ?? 'cpu';
+  const workDir = o.workDir ?? `${o.out}.work`;
+  mkdirSync(dirname(o.out) || '.', { recursive: true });
+  const ctx = o.gpu ?? (await acquireGpu());
+  resetBufferStats();
+  try {
+    o.onStage?.('train', `λ = ${lambda}, d_f = ${df}, preset ${presetName}`);
+    const t0 = performance.now();
+    const train = await trainModel({
+      dataset: o.dataset, out: workDir, preset: presetName, steps: o.steps, downscale: o.downscale, maxMinutes: o.maxMinutes,
+      resume: o.resume, holdoutEvery: o.holdoutEvery ?? 8, evalFrames: o.evalFrames, seed: o.seed, gpu: ctx,
+      onStep: o.onStep, shouldStop: o.shouldStop,
+      configure(p) {
+        p.field.grid.binarize = true;
+        p.field.grid.hash.featuresPerLevel = df;
+        if (p.field.grid.planes) p.field.grid.planes.featuresPerLevel = df;
+        p.train.rate = { ...RATE_PRESETS[presetName], lambda };
+        o.configure?.(p);
+      },
+    });
+    const tTrain = (performance.now() - t0) / 1000;
+
+    o.onStage?.('code', 'arithmetic coding of the grid, quantizing the MLPs');
+    const t1 = performance.now();
+    const { header, tensors } = readCheckpoint<{ field: FieldPayload['config']['field']; dataset: { worldToUnit: CodecConfig['worldToUnit'] } }>(train.checkpoint);
+    const data = await loadPosedDataset(o.dataset, { downscale: o.downscale ?? 1, holdoutEvery: o.holdoutEvery ?? 8 });
+    const need = (name: string) => {
+      const t = tensors.get(name);
+      if (!t) throw new Error(`${train.checkpoint} has no tensor ${name}; delete ${workDir} and encode again`);
+      return t;
+    };
+    const field = header.field;
+    const layout = gridLayout(field.grid.hash, field.grid.planes);
+    const occBits = occupancyBitsFromValues(need('occupancy'), field.occupancy.threshold);
+    const config: CodecConfig = {
+      format: 'reliquary-field', version: 1, field, coding: { ...CODING_DEFAULTS },
+      video: { frames: data.frames.length, width: data.intrinsics.width, height: data.intrinsics.height, fps: o.fps ?? 24 },
+      worldToUnit: data.worldToUnit,
+    };
+    const payload: FieldPayload = {
+      config, intrinsics: data.intrinsics, c2w: data.frames.map((f) => f.c2w),
+      occupancy: { resolution: field.occupancy.resolution, bits: occBits },
+      theta: need('grid'), density: need('density-mlp'), color: need('color-mlp'),
+      context: { level: need('context-level'), dim: layout.planes.levels > 0 ? need('context-dim') : null },
+    };
+    const encoded = encodeFieldFile(payload, { mode: 'fp' });
+    const tCode = (performance.now() - t1) / 1000;
+
+    o.onStage?.('verify', 'decoding the file and rendering the held-out views');
+    const t2 = performance.now();
+    const decoded = decodeFieldFile(encoded.bytes);
+    const expected = binarizeParams(payload.theta, layout, occBits, field.occupancy.resolution);
+    for (let i = 0; i < expected.length; i++) {
+      if (decoded.theta[i] !== expected[i]) throw new Error(`internal error: grid parameter ${i} did not survive coding (${expected[i]} → ${decoded.theta[i]}); please report this`);
+    }
+    const decodedQuality = await evaluateDecoded(ctx, decoded, data, o.evalFrames);
+    const tVerify = (performance.now() - t2) / 1000;
+
+    o.onStage?.('write', o.out);
+    writeAtomic(o.out, encoded.bytes);
+    const { width, height } = data.intrinsics;
+    const float32Bytes = 4 * (layout.paramCount + payload.density.length + payload.color.length + payload.context.level.length + (payload.context.dim?.length ?? 0));
+    return {
+      out: o.out, bytes: encoded.bytes.length, bpp: (encoded.bytes.length * 8) / (width * height * data.frames.length),
+      frames: data.frames.length, width, height, sections: encoded.sections,
+      gridLevels: encoded.gridLevels.map((l) => ({ kind: l.kind, level: l.level, activeEntries: l.activeEntries, bits: l.bits })),
+      float32Bytes, train,
+      quality: { trained: { psnr: train.eval.psnr, ssim: train.eval.ssim, frames: train.eval.frames }, decoded: decodedQuality },
+      seconds: { train: tTrain, code: tCode, verify: tVerify },
+      peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+      largestGpuBuffer: { bytes: bufferStats.largestBytes, label: bufferStats.largestLabel },
+    };
+  } finally {
+    if (!o.gpu) ctx.destroy();
+  }
+}
+
+/** Renders the decoded field at the held-out poses (over black) and compares with the dataset. */
+async function evaluateDecoded(ctx: GpuContext, decoded: FieldPayload, data: PosedDataset, limit = Infinity): Promise<Quality> {
+  const indices = data.test.slice(0, limit);
+  if (indices.length === 0) return { psnr: NaN, ssim: NaN, frames: 0 };
+  return renderDecoded(ctx, decoded, {
+    indices, intrinsics: data.intrinsics, background: [0, 0, 0],
+    targets: (i) => data.frames[i]!.rgba,
+  });
+}
+
+function writeAtomic(path: string, bytes: Uint8Array): void {
+  const tmp = join(dirname(path), `.${Date.now()}-${process.pid}.rlq.tmp`);
+  writeFileSync(tmp, bytes);
+  renameSync(tmp, path);
+  if (!existsSync(path)) throw new Error(`could not write ${path}`);
+}
