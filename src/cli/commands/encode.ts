@@ -21,13 +21,18 @@ export async function runEncode(dataset: string, f: EncodeFlags): Promise<void> 
     stream: process.stderr, hideCursor: true, noTTYOutput: true, notTTYSchedule: 15000,
   }, cliProgress.Presets.shades_classic);
   let started = false;
+  let stopped = false;
+  const stopBar = () => {
+    if (started && !stopped) bar.stop();
+    stopped = true;
+  };
   try {
     const r = await encodeDataset({
       dataset, out: f.out, mode: 'fp', preset: f.preset, lambda: f.lambda, featuresPerLevel: f.df, maxMinutes: f.maxMinutes, steps: f.steps,
       downscale: f.downscale, fps: f.fps, seed: f.seed, evalFrames: f.evalFrames, resume: f.resume,
       shouldStop: () => stop,
       onStage: (stage, detail) => {
-        if (started) bar.stop();
+        if (stage !== 'train') stopBar();
         process.stderr.write(`reliquary encode: ${stage}: ${detail}\n`);
       },
       onStep: (s) => {
@@ -38,7 +43,7 @@ export async function runEncode(dataset: string, f: EncodeFlags): Promise<void> 
         bar.update(s.step, { psnr: s.psnr.toFixed(2), bits: Number.isFinite(s.bitsPerParam) ? s.bitsPerParam.toFixed(3) : '-', sps: Math.round(s.samplesPerSecond).toLocaleString('en') });
       },
     });
-    bar.stop();
+    stopBar();
     const kb = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
     process.stderr.write(
       `reliquary encode: ${r.out}: ${r.bytes} bytes (${kb(r.bytes)}), ${r.bpp.toPrecision(3)} bpp over ${r.frames} frames of ${r.width}x${r.height}; ` +
@@ -49,7 +54,7 @@ export async function runEncode(dataset: string, f: EncodeFlags): Promise<void> 
     for (const s of r.sections) process.stderr.write(`  ${s.name.padEnd(16)} ${String(s.bytes).padStart(9)} bytes\n`);
     if (f.json) process.stdout.write(JSON.stringify(r) + '\n');
   } finally {
-    bar.stop();
+    stopBar();
     process.off('SIGINT', onSigint);
   }
 }

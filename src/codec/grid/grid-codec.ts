@@ -25,13 +25,16 @@
  * the decoder's decodes one — and writes the resulting ±1 into `phi` before moving to the next level.
  * So the two cannot drift: the encoder models exactly what the decoder will have.
  *
- * Speed (CPU preset, bench/grid-codec.ts): a hashed level's active vertices are collected with an
- * early exit once every entry holds K vertices (they are then all active and their first K fixed), so
- * the 1025³ finest level costs a few million hash evaluations, and η_c runs at most K times per entry.
+ * Speed: a hashed level's active vertices are collected with an early exit once every entry holds K
+ * vertices (they are then all active and their first K fixed), so the 1025³ finest level of the CPU
+ * preset (1.2e8 active vertices for a sphere of radius 0.3) is done after 1.7e6 of them, and η_c runs at
+ * most K times per entry. Measured with bench/grid-codec.ts (CPU preset, F = 2, K = 4, that sphere at
+ * G = 128, random θ; 1.6 M active entries, 334 kB): encode 9 s, decode 9 s on one core of a shared
+ * 2-core machine; about 60 % of it in the 5 M η_c forward passes, 15 % in the PV projection (one pass
+ * over the 1.2e8 active vertices of the finest level).
  */
 import { HASH_PRIMES, type GridLayout, type GridLevel, type GridLevelKind } from '../../field/encoding/grid-config.ts';
 import { BinaryDecoder, BinaryEncoder, PROB_ONE, quantizeProbability } from '../entropy/range-coder.ts';
-import { BitstreamError } from '../errors.ts';
 import { checkOccupancy, forEachActiveRun, occupancyIndex, type OccupancyIndex } from './active.ts';
 import { CONTEXT_LEVELS, HASH_COMBINE_DEFAULT } from './context-config.ts';
 import { contextModelParamCount, createContextModel, type ContextModel } from './context-model.ts';
