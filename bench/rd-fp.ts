@@ -5,7 +5,10 @@
  * without compression (`reliquary train`, real-valued features, no rate term) as the float32 reference.
  * Each run is its own process, so its peak memory is its own.
  *
- * Options: --datasets sample[,fox]  --lambdas 1e-3,2e-3,4e-3,8e-3  --df 1,2  --minutes 4  --preset cpu
+ * Options: --datasets sample[,fox]  --lambdas 1e-3,2e-3,4e-3,8e-3  --df 1,2  --steps 800 (or --minutes M)
+ *          --preset cpu
+ * A step budget (default) makes the figures independent of machine load; --minutes trains for a wall-clock
+ * budget instead.
  * The synthetic sample is rendered into out/bench-sample; fox (../shared/data/fox, downscale 4) is meant
  * for a GPU machine. Writes bench/results/rd-fp-<adapter>-<date>.json and prints a table.
  */
@@ -22,7 +25,8 @@ const arg = (name: string, def: string) => {
 const datasets = arg('datasets', 'sample').split(',');
 const lambdas = arg('lambdas', '1e-3,2e-3,4e-3,8e-3').split(',').map(Number);
 const dfs = arg('df', '1,2').split(',').map(Number);
-const minutes = Number(arg('minutes', '4'));
+const minutes = arg('minutes', '');
+const steps = arg('steps', '800');
 const preset = arg('preset', 'cpu');
 const cli = join(root, 'bin/reliquary.js');
 
@@ -40,6 +44,7 @@ const sources: Record<string, { path: string; downscale: number }> = {
 if (datasets.includes('sample') && !existsSync(join(sources.sample!.path, 'transforms.json'))) run(['sample', '--out', sources.sample!.path]);
 
 const rows: Record<string, unknown>[] = [];
+const results = join(root, 'bench/results');
 let adapter = 'unknown';
 for (const name of datasets) {
   const src = sources[name];
@@ -48,7 +53,8 @@ for (const name of datasets) {
     console.error(`skipping ${name}: ${src.path} not found`);
     continue;
   }
-  const common = ['--preset', preset, '--downscale', String(src.downscale), '--max-minutes', String(minutes), '--steps', '1000000'];
+  const budget = minutes ? ['--max-minutes', minutes, '--steps', '1000000'] : ['--steps', steps];
+  const common = ['--preset', preset, '--downscale', String(src.downscale), ...budget];
   for (const df of dfs) {
     const out = join(root, 'out/bench-rd', `${name}-df${df}-float32`);
     const t = run(['train', src.path, '--out', out, '--df', String(df), ...common, '--json']);
@@ -76,7 +82,7 @@ for (const name of datasets) {
 const slug = String(adapter).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40);
 mkdirSync(join(root, 'bench/results'), { recursive: true });
 const file = join(root, 'bench/results', `rd-fp-${slug}-${new Date().toISOString().slice(0, 10)}.json`);
-writeFileSync(file, JSON.stringify({ command: `npm run bench:rd-fp -- ${process.argv.slice(2).join(' ')}`.trim(), machine: `${process.platform} ${process.arch}, ${cpus().length} cores`, adapter, preset, minutes, rows }, null, 2) + '\n');
+writeFileSync(file, JSON.stringify({ command: `npm run bench:rd-fp -- ${process.argv.slice(2).join(' ')}`.trim(), machine: `${process.platform} ${process.arch}, ${cpus().length} cores`, adapter, preset, budget: minutes ? `${minutes} min` : `${steps} steps`, rows }, null, 2) + '\n');
 console.log('| dataset | d_f | λ | bytes | bpp | held-out PSNR | SSIM | steps | float32 / file | encode RSS MiB | decode RSS MiB |');
 console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows as Record<string, any>[]) { // eslint-disable-line @typescript-eslint/no-explicit-any
