@@ -119,6 +119,17 @@ program.command('info')
   .option('--json', 'JSON output')
   .action(runInfo);
 
+const compare = await import('./commands/compare.ts');
+program.command('compare')
+  .description('PSNR, SSIM, MS-SSIM, PSNR-CENTER and bpp of a decoded video or frame folder against its reference (no LPIPS)')
+  .argument('<ref>', 'reference: a video file or a folder of PNG/JPEG frames')
+  .argument('<decoded>', 'the sequence to judge: a video file or a folder of PNG/JPEG frames')
+  .option('--mask <dir>', 'folder of masks, one per frame (white = object): enables PSNR-CENTER')
+  .option('--bytes <file>', 'compressed file (e.g. the .rlq) whose size gives bpp')
+  .option('--json', 'print one JSON object with the means and per-frame values on stdout')
+  .addHelpText('after', compare.COMPARE_HELP)
+  .action(compare.runCompare);
+
 program.command('gpu-info')
   .description('list WebGPU adapters with their features and limits')
   .option('--json', 'JSON output')

@@ -1,6 +1,7 @@
 /**
  * A small wrapper around the system `ffmpeg` and `ffprobe` programs: write raw RGB(A) frames to an
- * H.264 file, read a video back as raw RGB24 frames, and probe a video's size, rate and codec.
+ * H.264 (or H.265 / AV1) file, read a video back as raw RGB24 frames, and probe a video's size, rate
+ * and codec.
  *
  * Processes are started with `child_process.spawn` and argument arrays (never a shell string), so
  * paths with spaces or quotes need no escaping. Every failure surfaces as an {@link FfmpegError}
@@ -22,10 +23,21 @@ export interface WriteVideoOptions {
   height: number;
   /** Frames per second (finite, > 0); fractional rates such as 29.97 are allowed. */
   fps: number;
-  /** Video encoder; default `'libx264'` (H.264). */
-  codec?: 'libx264';
-  /** Constant rate factor of the encoder, 0 (lossless) … 51 (worst); default 18 (visually lossless). */
+  /**
+   * Video encoder: `'libx264'` (H.264, default), `'libx265'` (H.265/HEVC, tagged `hvc1`) or
+   * `'libsvtav1'` (AV1).
+   */
+  codec?: 'libx264' | 'libx265' | 'libsvtav1';
+  /**
+   * Constant rate factor of the encoder: 0 (best) … 51 (worst) for libx264/libx265, an integer
+   * 0 … 63 for libsvtav1; default 18 (visually lossless for H.264).
+   */
   crf?: number;
+  /**
+   * GOP length: the largest distance between key frames, in frames (integer in [1, 65535]),
+   * passed as ffmpeg's `-g`. Default: the encoder's own (250 for libx264).
+   */
+  gop?: number;
   /** Layout of the input frames: `'rgb24'` (3 bytes per pixel, default) or `'rgba'` (4; alpha is dropped). */
   pixFmtIn?: 'rgb24' | 'rgba';
   /**
@@ -77,8 +89,11 @@ export interface VideoInfo {
   codec: string;
 }
 
-/** Resolved {@link WriteVideoOptions}. */
-type ResolvedWriteOptions = Required<WriteVideoOptions>;
+/** Resolved {@link WriteVideoOptions} (`gop` stays undefined for the encoder's default). */
+type ResolvedWriteOptions = Required<Omit<WriteVideoOptions, 'gop'>> & { gop: number | undefined };
+
+/** The encoders {@link writeVideo} accepts. */
+const VIDEO_CODECS: readonly string[] = ['libx264', 'libx265', 'libsvtav1'];
 
 function isPositiveInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= 1;
@@ -101,12 +116,22 @@ export function resolveWriteVideoOptions(opts: WriteVideoOptions): ResolvedWrite
     throw new TypeError(`options.fps must be a finite number in (0, 1000] (got ${describe(opts.fps)})`);
   }
   const codec = opts.codec ?? 'libx264';
-  if (codec !== 'libx264') {
-    throw new TypeError(`options.codec, when provided, must be 'libx264' (got ${describe(opts.codec)})`);
+  if (!VIDEO_CODECS.includes(codec)) {
+    throw new TypeError(
+      `options.codec, when provided, must be 'libx264', 'libx265' or 'libsvtav1' (got ${describe(opts.codec)})`,
+    );
   }
   const crf = opts.crf ?? 18;
-  if (typeof crf !== 'number' || !Number.isFinite(crf) || crf < 0 || crf > 51) {
+  if (codec === 'libsvtav1') {
+    if (typeof crf !== 'number' || !Number.isInteger(crf) || crf < 0 || crf > 63) {
+      throw new TypeError(`options.crf, when provided, must be an integer in [0, 63] for libsvtav1 (got ${describe(opts.crf)})`);
+    }
+  } else if (typeof crf !== 'number' || !Number.isFinite(crf) || crf < 0 || crf > 51) {
     throw new TypeError(`options.crf, when provided, must be a number in [0, 51] (got ${describe(opts.crf)})`);
+  }
+  const gop = opts.gop;
+  if (gop !== undefined && (!isPositiveInt(gop) || gop > 65535)) {
+    throw new TypeError(`options.gop, when provided, must be an integer in [1, 65535] (got ${describe(gop)})`);
   }
   const pixFmtIn = opts.pixFmtIn ?? 'rgb24';
   if (pixFmtIn !== 'rgb24' && pixFmtIn !== 'rgba') {
@@ -126,7 +151,7 @@ export function resolveWriteVideoOptions(opts: WriteVideoOptions): ResolvedWrite
         "crop or resize the frames, or pass oddSize: 'pad'",
     );
   }
-  return { width: opts.width, height: opts.height, fps: opts.fps, codec, crf, pixFmtIn, oddSize, ffmpegPath };
+  return { width: opts.width, height: opts.height, fps: opts.fps, codec, crf, gop, pixFmtIn, oddSize, ffmpegPath };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -262,7 +287,8 @@ async function collect(stream: Readable): Promise<Buffer> {
 // ---------------------------------------------------------------------------------------------
 
 /**
- * Encodes raw frames into an H.264 (yuv420p) video at `path`.
+ * Encodes raw frames into an H.264 (or H.265 / AV1, see {@link WriteVideoOptions.codec}) yuv420p
+ * video at `path`.
  *
  * Each frame must be exactly `width·height·3` bytes (`rgb24`) or `width·height·4` (`rgba`), rows
  * top to bottom. Frames are piped to ffmpeg's stdin (`-f rawvideo -pix_fmt rgb24 -s WxH -r fps
@@ -292,7 +318,10 @@ export async function writeVideo(
     '-f', 'rawvideo', '-pix_fmt', o.pixFmtIn, '-s', `${o.width}x${o.height}`, '-r', String(o.fps), '-i', '-',
     '-an',
     ...(odd ? ['-vf', 'pad=ceil(iw/2)*2:ceil(ih/2)*2'] : []),
-    '-c:v', o.codec, '-crf', String(o.crf), '-pix_fmt', 'yuv420p', '-movflags', '+faststart',
+    '-c:v', o.codec, '-crf', String(o.crf),
+    ...(o.gop !== undefined ? ['-g', String(o.gop)] : []),
+    ...(o.codec === 'libx265' ? ['-x265-params', 'log-level=error', '-tag:v', 'hvc1'] : []),
+    '-pix_fmt', 'yuv420p', '-movflags', '+faststart',
     '-f', 'mp4', tmp,
   ];
   const run = startProcess('ffmpeg', o.ffmpegPath, args, 'pipe');

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { FfmpegError, probeVideo, readVideoFrames, writeVideo } from '../../src/video/ffmpeg.ts';
 
@@ -148,5 +149,39 @@ test('FfmpegError tells the user how to install a missing ffmpeg', async () => {
     );
     await assert.rejects(probeVideo(path, { ffprobePath: 'reliquary-no-such-ffprobe' }), /ffprobe was not found on PATH/);
     assert.deepEqual(await readdir(dir), []);
+  });
+});
+
+test('writeVideo honours gop (-g) and encodes H.265 and AV1', async () => {
+  await withTempDir(async (dir) => {
+    const flat = (): Uint8Array[] => Array.from({ length: 6 }, (_, i) => new Uint8Array(64 * 64 * 3).fill(40 + 10 * i));
+    for (const [codec, name] of [['libx265', 'hevc'], ['libsvtav1', 'av1']] as const) {
+      const path = join(dir, `${codec}.mp4`);
+      await writeVideo(path, flat(), { width: 64, height: 64, fps: 10, codec, crf: 40, gop: 3 });
+      const info = await probeVideo(path);
+      assert.equal(info.codec, name);
+      assert.equal(info.frameCount, 6);
+    }
+    // -g bounds the key-frame distance: 6 identical frames give key frames 0 and 3 at gop 3, only 0 by default.
+    const keyFrames = (path: string): number[] =>
+      execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'frame=key_frame', '-of', 'csv=p=0', path])
+        .toString()
+        .trim()
+        .split(/\s+/)
+        .flatMap((k, i) => (k.startsWith('1') ? [i] : []));
+    const same = (): Uint8Array[] => Array.from({ length: 6 }, () => new Uint8Array(64 * 64 * 3).fill(90));
+    await writeVideo(join(dir, 'gop3.mp4'), same(), { width: 64, height: 64, fps: 10, gop: 3 });
+    await writeVideo(join(dir, 'gop-default.mp4'), same(), { width: 64, height: 64, fps: 10 });
+    assert.deepEqual(keyFrames(join(dir, 'gop3.mp4')), [0, 3]);
+    assert.deepEqual(keyFrames(join(dir, 'gop-default.mp4')), [0]);
+    await assert.rejects(writeVideo(join(dir, 'g.mp4'), flat(), { width: 64, height: 64, fps: 10, gop: 0 }), /options\.gop/);
+    await assert.rejects(
+      writeVideo(join(dir, 'c.mp4'), flat(), { width: 64, height: 64, fps: 10, codec: 'libsvtav1', crf: 40.5 }),
+      /options\.crf.*libsvtav1/,
+    );
+    await assert.rejects(
+      writeVideo(join(dir, 'c.mp4'), flat(), { width: 64, height: 64, fps: 10, codec: 'mpeg2' as 'libx264' }),
+      /options\.codec/,
+    );
   });
 });
