@@ -34,6 +34,9 @@ export const DEFAULT_BACKGROUND_CRF = 45;
 /** Default GOP size of the background video (the paper uses G ∈ {30, 60, 90}). */
 export const DEFAULT_BACKGROUND_GOP = 60;
 
+/** Smallest width and height SVT-AV1 1.x (Debian 12's) accepts. */
+const SVT_AV1_MIN_SIZE = 64;
+
 /** One input frame: its pixels and the object's soft mask. */
 export interface BackgroundFrame {
   /** RGB (`width·height·3` bytes) or RGBA (`·4`, alpha ignored), rows top to bottom. */
@@ -50,7 +53,7 @@ export type BackgroundSource = () => AsyncIterable<BackgroundFrame> | Iterable<B
 
 /** Options of {@link encodeBackgroundStream}. */
 export interface BackgroundEncodeOptions {
-  /** Frame width in pixels (1…16384); odd sizes are padded by one column/row in the video. */
+  /** Frame width in pixels (1…16384); an odd size gets one more column / row in the video, repeating the last one. */
   width: number;
   /** Frame height in pixels (1…16384). */
   height: number;
@@ -139,6 +142,12 @@ function resolveEncodeOptions(opts: BackgroundEncodeOptions): ResolvedEncodeOpti
   if (fc !== undefined && (!Array.isArray(fc) || fc.length !== 3 || fc.some((v) => !Number.isInteger(v) || v < 0 || v > 255))) {
     throw new TypeError(`options.fillColour, when provided, must be three integers in [0, 255] (got ${JSON.stringify(fc)})`);
   }
+  if (codec === 'av1' && (fill.width < SVT_AV1_MIN_SIZE || fill.height < SVT_AV1_MIN_SIZE)) {
+    throw new TypeError(
+      `codec 'av1' (SVT-AV1) needs frames of at least ${SVT_AV1_MIN_SIZE}x${SVT_AV1_MIN_SIZE} (got ${fill.width}x${fill.height}); ` +
+        "use codec 'x264' or 'x265' for smaller frames",
+    );
+  }
   return { ...fill, fps: opts.fps, codec, crf, gop, fillColour: fc };
 }
 
@@ -221,7 +230,7 @@ export async function encodeBackgroundStream(source: BackgroundSource, opts: Bac
     for await (const frame of openSource(source)) {
       checkFrame(frame, i);
       if (firstPassFrames >= 0 && i >= firstPassFrames) throw sourceMismatch(firstPassFrames, 'more');
-      const out = fillObjectRegion(frame.pixels, frame.mask, fill, fillOpts);
+      const out = padToEven(fillObjectRegion(frame.pixels, frame.mask, fill, fillOpts), o.width, o.height);
       if (secondMeans !== undefined) {
         const mean = backgroundMeanColour(frame.pixels, frame.mask, o.width, o.height);
         secondMeans.push(mean === null ? fill : roundColour(mean));
@@ -236,14 +245,14 @@ export async function encodeBackgroundStream(source: BackgroundSource, opts: Bac
   try {
     const path = join(dir, 'background.mp4');
     await writeVideo(path, filledFrames(), {
-      width: o.width,
-      height: o.height,
+      width: o.width + (o.width % 2),
+      height: o.height + (o.height % 2),
       fps: o.fps,
       codec: ENCODER[o.codec],
       crf: o.crf,
       gop: o.gop,
       pixFmtIn: 'rgb24',
-      oddSize: 'pad',
+      oddSize: 'error',
       ...(opts.ffmpegPath !== undefined ? { ffmpegPath: opts.ffmpegPath } : {}),
     });
     const video = new Uint8Array(await readFile(path));
@@ -269,6 +278,25 @@ export async function encodeBackgroundStream(source: BackgroundSource, opts: Bac
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Pads an RGB24 frame with an odd width or height by one column / row repeating the last one
+ * (yuv420p needs even sizes; repeating the edge costs fewer bits than ffmpeg's black padding and
+ * avoids ffmpeg's pad filter, which made libx265 crash on some tiny odd sizes).
+ */
+function padToEven(rgb: Uint8Array, width: number, height: number): Uint8Array {
+  if (width % 2 === 0 && height % 2 === 0) return rgb;
+  const pw = width + (width % 2);
+  const ph = height + (height % 2);
+  const out = new Uint8Array(pw * ph * 3);
+  for (let y = 0; y < ph; y++) {
+    const src = 3 * Math.min(y, height - 1) * width;
+    const dst = 3 * y * pw;
+    out.set(rgb.subarray(src, src + 3 * width), dst);
+    if (pw !== width) out.copyWithin(dst + 3 * width, dst + 3 * (width - 1), dst + 3 * width);
+  }
+  return out;
 }
 
 /** True when `bytes` starts like an MP4 / ISO BMFF file (a `ftyp` box first). */
