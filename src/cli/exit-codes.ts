@@ -4,8 +4,9 @@ import { DatasetError } from '../data/dataset-error.ts';
 import { FfmpegError } from '../video/errors.ts';
 import { CheckpointError } from '../train/checkpoint.ts';
 import { BitstreamError } from '../codec/errors.ts';
+import { SegmentationError } from '../segment/errors.ts';
 
-export const EXIT = Object.freeze({ ok: 0, failure: 1, usage: 2, gpu: 3, dataset: 4, ffmpeg: 5, checkpoint: 6, bitstream: 7, interrupted: 130 });
+export const EXIT = Object.freeze({ ok: 0, failure: 1, usage: 2, gpu: 3, dataset: 4, ffmpeg: 5, checkpoint: 6, bitstream: 7, segmentation: 8, interrupted: 130 });
 
 export function exitCodeFor(e: unknown): number {
   if (e instanceof GpuError) return EXIT.gpu;
@@ -13,6 +14,7 @@ export function exitCodeFor(e: unknown): number {
   if (e instanceof FfmpegError) return EXIT.ffmpeg;
   if (e instanceof CheckpointError) return EXIT.checkpoint;
   if (e instanceof BitstreamError) return EXIT.bitstream;
+  if (e instanceof SegmentationError) return EXIT.segmentation;
   if (e instanceof TypeError && /must be/.test(e.message)) return EXIT.usage;
   return EXIT.failure;
 }
