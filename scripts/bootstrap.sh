@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v ffmpeg >/dev/null 2>&1 || need_apt+=(ffmpeg)
+command -v colmap >/dev/null 2>&1 || need_apt+=(colmap)
 mesa_ver=$(dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null || true)
 if [ -z "$mesa_ver" ] || dpkg --compare-versions "$mesa_ver" lt 24; then need_apt+=(mesa-vulkan-drivers); fi
 dpkg-query -W -f='${Status}' libvulkan1 2>/dev/null | grep -q 'install ok installed' || need_apt+=(libvulkan1)
@@ -33,6 +34,7 @@ SRC
   for p in "${need_apt[@]}"; do case $p in mesa-vulkan-drivers|libvulkan1) vk+=("$p");; esac; done
   [ ${#vk[@]} -gt 0 ] && apt-get install -y -qq -t bookworm-backports "${vk[@]}" >/dev/null
   [[ " ${need_apt[*]} " == *" ffmpeg "* ]] && apt-get install -y -qq --no-install-recommends ffmpeg >/dev/null
+  [[ " ${need_apt[*]} " == *" colmap "* ]] && apt-get install -y -qq --no-install-recommends colmap >/dev/null
 fi
 
 # npm ci only when node_modules is missing or older than the lock file.
