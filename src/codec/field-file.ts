@@ -82,7 +82,7 @@ export interface FieldPayload {
 export interface EncodedField {
   bytes: Uint8Array;
   /** Payload bytes per section, in file order. */
-  sections: { name: SectionName; bytes: number }[];
+  sections: { name: string; bytes: number }[];
   /** Per grid level: active entries and ideal bits. */
   gridLevels: GridLevelStats[];
   frequencies: Uint16Array;

@@ -3,7 +3,7 @@
  * and render every stored pose (at the stored size or any other: the field is resolution-agnostic) to
  * an mp4 or to PNG frames (RGBA: the object's opacity in alpha, FP mode).
  */
-import { mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
 import { acquireGpu, adapterName, type GpuContext } from '../gpu/device.ts';
@@ -11,12 +11,17 @@ import { bufferStats, resetBufferStats } from '../gpu/buffers.ts';
 import { resizeIntrinsics } from '../data/camera.ts';
 import { decodeFieldFile } from '../codec/field-file.ts';
 import { writeVideo } from '../video/ffmpeg.ts';
-import { renderDecoded } from './render-decoded.ts';
+import { renderFrames } from './render-decoded.ts';
+import { SectionType } from '../codec/container/sections.ts';
+import { BitstreamError } from '../codec/errors.ts';
+import { decodeBackgroundMeta, type BackgroundMeta } from '../codec/background/background-meta.ts';
+import { decodeBackgroundStream } from '../background/background-stream.ts';
+import { compositeOverBackground } from '../background/composite.ts';
 
 export interface DecodeOptions {
   /** The `.rlq` file. */
   input: string;
-  /** A path ending in .mp4, or a folder for PNG frames. */
+  /** A path ending in .mp4, or a folder for PNG frames (FP: RGBA with the object's opacity; PC: RGB, the full scene). */
   out: string;
   /** Output size (default: the stored video's). The principal point and focal lengths scale with it. */
   size?: { width: number; height: number };
@@ -62,25 +67,50 @@ export async function decodeFile(o: DecodeOptions): Promise<DecodeResult> {
   const ctx = o.gpu ?? (await acquireGpu());
   resetBufferStats();
   const t1 = performance.now();
+  const pc = decoded.file.mode === 'pc';
   try {
     o.onStart?.({ frames: n, width: size.width, height: size.height, adapter: adapterName(ctx.adapter), decodeSeconds: tDecode });
     const bg = o.background ?? [0, 0, 0];
-    const frames: Uint8Array[] = [];
-    await renderDecoded(ctx, decoded, {
-      indices, intrinsics: intr, background: bg,
-      async onFrame(i, rgba, done, total) {
-        if (toMp4) frames.push(rgba);
-        else await sharp(rgba, { raw: { width: size.width, height: size.height, channels: 4 } }).png().toFile(join(o.out, `frame_${String(i).padStart(5, '0')}.png`));
-        o.onFrame?.(done, total);
-      },
-    });
-    if (toMp4) {
-      const tmp = join(dirname(o.out) || '.', `.${process.pid}-${Date.now()}.partial.mp4`);
+    // PC mode: the background stream, decoded one frame at a time alongside the renders (decoder step 3).
+    let backgrounds: AsyncGenerator<Uint8Array> | undefined;
+    let meta: BackgroundMeta | undefined;
+    if (pc) {
+      const section = (name: 'BACKGROUND_VIDEO' | 'BACKGROUND_META') => decoded.file.sections.find((s) => s.type === SectionType[name])!.payload;
+      meta = decodeBackgroundMeta(section('BACKGROUND_META'));
+      if (meta.frameCount !== v.frames) throw new BitstreamError(`section BACKGROUND_META holds ${meta.frameCount} frames; CONFIG declares ${v.frames}`, 'BACKGROUND_META');
+      backgrounds = decodeBackgroundStream(section('BACKGROUND_VIDEO'), meta);
+    }
+    const renders = renderFrames(ctx, decoded, { indices, intrinsics: intr, background: pc ? [0, 0, 0] : bg });
+    let done = 0;
+    /** Output frames: RGBA (FP: alpha = opacity) or RGB (PC: composited over the decoded background). */
+    async function* outputs(): AsyncGenerator<Uint8Array> {
       try {
-        await writeVideo(tmp, frames, { width: size.width, height: size.height, fps: v.fps, pixFmtIn: 'rgba' });
-        renameSync(tmp, o.out);
+        for await (const { rgba } of renders) {
+          let frame: Uint8Array = rgba;
+          if (backgrounds && meta) {
+            const next = await backgrounds.next();
+            if (next.done) throw new BitstreamError('section BACKGROUND_VIDEO ended before the last frame', 'BACKGROUND_VIDEO');
+            let back = next.value;
+            if (meta.width !== size.width || meta.height !== size.height) {
+              back = new Uint8Array(await sharp(back, { raw: { width: meta.width, height: meta.height, channels: 3 } }).resize(size.width, size.height, { fit: 'fill' }).raw().toBuffer());
+            }
+            // The object was rendered over black, so its colour is premultiplied by its opacity.
+            frame = compositeOverBackground(rgba, back, { alpha: 'premultiplied' });
+          }
+          yield frame;
+          o.onFrame?.(++done, n);
+        }
       } finally {
-        rmSync(tmp, { force: true });
+        await backgrounds?.return(undefined);
+      }
+    }
+    const channels = pc ? 3 : 4;
+    if (toMp4) {
+      await writeVideo(o.out, outputs(), { width: size.width, height: size.height, fps: v.fps, pixFmtIn: pc ? 'rgb24' : 'rgba' });
+    } else {
+      let i = 0;
+      for await (const frame of outputs()) {
+        await sharp(frame, { raw: { width: size.width, height: size.height, channels } }).png().toFile(join(o.out, `frame_${String(i++).padStart(5, '0')}.png`));
       }
     }
     return {

@@ -6,7 +6,7 @@
  * Stages (reported through `onStage`): train → code → verify → write. Training checkpoints live in
  * `workDir`, so an interrupted encode resumes with `resume: true`.
  */
-import { mkdirSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync, existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { acquireGpu, type GpuContext } from '../gpu/device.ts';
 import { bufferStats, resetBufferStats } from '../gpu/buffers.ts';
@@ -20,14 +20,28 @@ import { encodeFieldFile, decodeFieldFile, CODING_DEFAULTS, type FieldPayload, t
 import { binarizeParams } from '../codec/grid/grid-codec.ts';
 import type { Preset, PresetName } from '../presets.ts';
 import { renderDecoded, type Quality } from './render-decoded.ts';
+import { prepareVideoCapture, type VideoCapture } from './video-capture.ts';
+import { encodeBackgroundStream, type BackgroundFrame } from '../background/background-stream.ts';
+import { encodeBackgroundMeta } from '../codec/background/background-meta.ts';
+import { SectionType } from '../codec/container/sections.ts';
+import sharp from 'sharp';
 
 export interface EncodeOptions {
-  /** Posed capture: a folder with transforms.json (or the json), images with alpha or masks. */
+  /**
+   * What to encode: a video file (segmented, posed with COLMAP, see video-capture.ts), or a posed
+   * capture: a folder with transforms.json (or the json), images with alpha or masks.
+   */
   dataset: string;
   /** Output `.rlq` path. */
   out: string;
-  /** 'fp' (only the object); PC mode needs the video front end (a later stage). */
-  mode?: 'fp';
+  /** 'fp' (focus priority: only the object) or 'pc' (panorama compatible: plus the background stream; video input only). */
+  mode?: 'fp' | 'pc';
+  /** Video input: segmentation model (`isnet`, `isnet-small`, `onnx:PATH`) or masks made elsewhere. */
+  segmentation?: { model?: string; masks?: string };
+  /** Video input: known poses instead of COLMAP, COLMAP features on the object or everywhere, matching overlap. */
+  poses?: { file?: string; features?: 'object' | 'all'; overlap?: number };
+  /** PC mode: the background stream's codec, CRF and GOP (paper: H.264, CRF 42-50, GOP 30/60/90). */
+  background?: { codec?: 'x264' | 'x265' | 'av1'; crf?: number; gop?: number };
   /** Architecture and schedule: 'cpu' (default) or 'paper'. */
   preset?: PresetName;
   /** λ of eq. 26 (default 2e-3). */
@@ -54,7 +68,7 @@ export interface EncodeOptions {
   gpu?: GpuContext;
   /** Further adjusts the preset after the encoder's settings (tests use tiny grids). */
   configure?(preset: Preset): void;
-  onStage?(stage: 'train' | 'code' | 'verify' | 'write', detail: string): void;
+  onStage?(stage: 'frames' | 'segment' | 'poses' | 'background' | 'train' | 'code' | 'verify' | 'write', detail: string): void;
   onStep?: TrainModelOptions['onStep'];
   shouldStop?(): boolean;
 }
@@ -73,8 +87,11 @@ export interface EncodeResult {
   /** The same architecture stored as float32 (grid + MLPs + context models), for the compression ratio. */
   float32Bytes: number;
   train: TrainModelResult;
-  /** Held-out quality of the field as trained (float MLPs) and as decoded from the file. */
-  quality: { trained: Quality; decoded: Quality };
+  /**
+   * Quality of the field as trained (float MLPs) and as decoded from the file, on held-out views, or
+   * on every 8th (trained) view when nothing was held out (`views`).
+   */
+  quality: { trained: Quality; decoded: Quality; views: 'held-out' | 'training' };
   seconds: { train: number; code: number; verify: number };
   peakRssMiB: number;
   largestGpuBuffer: { bytes: number; label: string };
@@ -82,7 +99,9 @@ export interface EncodeResult {
 
 export async function encodeDataset(o: EncodeOptions): Promise<EncodeResult> {
   const mode = o.mode ?? 'fp';
-  if (mode !== 'fp') throw new TypeError(`mode ${String(mode)} is not available for a posed capture; use --mode fp`);
+  if (mode !== 'fp' && mode !== 'pc') throw new TypeError(`--mode must be fp or pc (got ${String(mode)})`);
+  const isVideo = existsSync(o.dataset) && statSync(o.dataset).isFile() && !o.dataset.toLowerCase().endsWith('.json');
+  if (mode === 'pc' && !isVideo) throw new TypeError('--mode pc needs a video input (it stores the video\'s background); a posed capture can be encoded with --mode fp');
   const df = o.featuresPerLevel ?? 2;
   if (![1, 2, 4, 8].includes(df)) throw new TypeError(`--df must be 1, 2, 4 or 8 (got ${df})`);
   const lambda = o.lambda ?? 2e-3;
@@ -90,14 +109,34 @@ export async function encodeDataset(o: EncodeOptions): Promise<EncodeResult> {
   const presetName = o.preset ?? 'cpu';
   const workDir = o.workDir ?? `${o.out}.work`;
   mkdirSync(dirname(o.out) || '.', { recursive: true });
+  let capture: VideoCapture | undefined;
+  let dataset = o.dataset;
+  const extra: { type: number; payload: Uint8Array; name: string }[] = [];
+  if (isVideo) {
+    capture = await prepareVideoCapture({
+      video: o.dataset, workDir: join(workDir, 'capture'), model: o.segmentation?.model, masks: o.segmentation?.masks,
+      poses: o.poses?.file, poseFeatures: o.poses?.features, poseOverlap: o.poses?.overlap, onStage: (s, d) => o.onStage?.(s, d),
+    });
+    dataset = capture.dataset;
+    if (mode === 'pc') {
+      const cap = capture;
+      o.onStage?.('background', `${o.background?.codec ?? 'x264'}, CRF ${o.background?.crf ?? 45}, GOP ${o.background?.gop ?? 60}`);
+      const bg = await encodeBackgroundStream(() => backgroundFrames(cap), {
+        width: cap.width, height: cap.height, fps: cap.fps, codec: o.background?.codec, crf: o.background?.crf, gop: o.background?.gop,
+      });
+      extra.push({ type: SectionType.BACKGROUND_VIDEO, payload: bg.video, name: 'BACKGROUND_VIDEO' });
+      extra.push({ type: SectionType.BACKGROUND_META, payload: encodeBackgroundMeta(bg.meta), name: 'BACKGROUND_META' });
+    }
+  }
+  const holdoutEvery = o.holdoutEvery ?? (isVideo ? 0 : 8);
   const ctx = o.gpu ?? (await acquireGpu());
   resetBufferStats();
   try {
     o.onStage?.('train', `λ = ${lambda}, d_f = ${df}, preset ${presetName}`);
     const t0 = performance.now();
     const train = await trainModel({
-      dataset: o.dataset, out: workDir, preset: presetName, steps: o.steps, downscale: o.downscale, maxMinutes: o.maxMinutes,
-      resume: o.resume, holdoutEvery: o.holdoutEvery ?? 8, evalFrames: o.evalFrames, seed: o.seed, gpu: ctx,
+      dataset, out: workDir, preset: presetName, steps: o.steps, downscale: o.downscale, maxMinutes: o.maxMinutes,
+      resume: o.resume, holdoutEvery, evalFrames: o.evalFrames, seed: o.seed, gpu: ctx,
       onStep: o.onStep, shouldStop: o.shouldStop,
       configure(p) {
         p.field.grid.binarize = true;
@@ -112,7 +151,7 @@ export async function encodeDataset(o: EncodeOptions): Promise<EncodeResult> {
     o.onStage?.('code', 'arithmetic coding of the grid, quantizing the MLPs');
     const t1 = performance.now();
     const { header, tensors } = readCheckpoint<{ field: FieldPayload['config']['field']; dataset: { worldToUnit: CodecConfig['worldToUnit'] } }>(train.checkpoint);
-    const data = await loadPosedDataset(o.dataset, { downscale: o.downscale ?? 1, holdoutEvery: o.holdoutEvery ?? 8 });
+    const data = await loadPosedDataset(dataset, { downscale: o.downscale ?? 1, holdoutEvery });
     const need = (name: string) => {
       const t = tensors.get(name);
       if (!t) throw new Error(`${train.checkpoint} has no tensor ${name}; delete ${workDir} and encode again`);
@@ -123,7 +162,10 @@ export async function encodeDataset(o: EncodeOptions): Promise<EncodeResult> {
     const occBits = occupancyBitsFromValues(need('occupancy'), field.occupancy.threshold);
     const config: CodecConfig = {
       format: 'reliquary-field', version: 1, field, coding: { ...CODING_DEFAULTS },
-      video: { frames: data.frames.length, width: data.intrinsics.width, height: data.intrinsics.height, fps: o.fps ?? 24 },
+      // The stored video is the source's: its size (training may run downscaled) and frame rate.
+      video: capture
+        ? { frames: data.frames.length, width: capture.width, height: capture.height, fps: o.fps ?? capture.fps }
+        : { frames: data.frames.length, width: data.intrinsics.width, height: data.intrinsics.height, fps: o.fps ?? 24 },
       worldToUnit: data.worldToUnit,
     };
     const payload: FieldPayload = {
@@ -132,7 +174,8 @@ export async function encodeDataset(o: EncodeOptions): Promise<EncodeResult> {
       theta: need('grid'), density: need('density-mlp'), color: need('color-mlp'),
       context: { level: need('context-level'), dim: layout.planes.levels > 0 ? need('context-dim') : null },
     };
-    const encoded = encodeFieldFile(payload, { mode: 'fp' });
+    const encoded = encodeFieldFile(payload, { mode, extra: extra.map(({ type, payload: p }) => ({ type, payload: p })) });
+    for (const e of extra) encoded.sections.push({ name: e.name, bytes: e.payload.length });
     const tCode = (performance.now() - t1) / 1000;
 
     o.onStage?.('verify', 'decoding the file and rendering the held-out views');
@@ -147,14 +190,14 @@ export async function encodeDataset(o: EncodeOptions): Promise<EncodeResult> {
 
     o.onStage?.('write', o.out);
     writeAtomic(o.out, encoded.bytes);
-    const { width, height } = data.intrinsics;
+    const { width, height } = config.video;
     const float32Bytes = 4 * (layout.paramCount + payload.density.length + payload.color.length + payload.context.level.length + (payload.context.dim?.length ?? 0));
     return {
       out: o.out, bytes: encoded.bytes.length, bpp: (encoded.bytes.length * 8) / (width * height * data.frames.length),
       frames: data.frames.length, width, height, sections: encoded.sections,
       gridLevels: encoded.gridLevels.map((l) => ({ kind: l.kind, level: l.level, activeEntries: l.activeEntries, bits: l.bits })),
       float32Bytes, train,
-      quality: { trained: { psnr: train.eval.psnr, ssim: train.eval.ssim, frames: train.eval.frames }, decoded: decodedQuality },
+      quality: { trained: { psnr: train.eval.psnr, ssim: train.eval.ssim, frames: train.eval.frames }, decoded: decodedQuality, views: data.test.length ? 'held-out' : 'training' },
       seconds: { train: tTrain, code: tCode, verify: tVerify },
       peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
       largestGpuBuffer: { bytes: bufferStats.largestBytes, label: bufferStats.largestLabel },
@@ -164,14 +207,27 @@ export async function encodeDataset(o: EncodeOptions): Promise<EncodeResult> {
   }
 }
 
-/** Renders the decoded field at the held-out poses (over black) and compares with the dataset. */
+/**
+ * Renders the decoded field at the held-out poses (over black) and compares with the dataset; with no
+ * held-out frames (a video is trained on all its frames), at every 8th frame, which were trained on.
+ */
 async function evaluateDecoded(ctx: GpuContext, decoded: FieldPayload, data: PosedDataset, limit = Infinity): Promise<Quality> {
-  const indices = data.test.slice(0, limit);
+  const views = data.test.length ? data.test : data.frames.map((_, i) => i).filter((i) => i % 8 === 0);
+  const indices = views.slice(0, limit);
   if (indices.length === 0) return { psnr: NaN, ssim: NaN, frames: 0 };
   return renderDecoded(ctx, decoded, {
     indices, intrinsics: data.intrinsics, background: [0, 0, 0],
     targets: (i) => data.frames[i]!.rgba,
   });
+}
+
+/** The source frames and their soft alphas, one at a time (the background stream's input). */
+async function* backgroundFrames(c: VideoCapture): AsyncGenerator<BackgroundFrame> {
+  for (const n of c.names) {
+    const rgb = await sharp(join(c.framesDir, n)).removeAlpha().raw().toBuffer();
+    const alpha = await sharp(join(c.alphaDir, n)).extractChannel(0).raw().toBuffer();
+    yield { pixels: new Uint8Array(rgb.buffer, rgb.byteOffset, rgb.length), mask: new Uint8Array(alpha.buffer, alpha.byteOffset, alpha.length) };
+  }
 }
 
 function writeAtomic(path: string, bytes: Uint8Array): void {

@@ -32,41 +32,54 @@ export interface RenderDecodedOptions {
   maxSamples?: number;
 }
 
-export async function renderDecoded(ctx: GpuContext, decoded: FieldPayload, o: RenderDecodedOptions): Promise<Quality> {
+/**
+ * Renders the frames `indices` of a decoded field one at a time (8-bit RGBA; the colour is the object's
+ * over `background`, alpha its opacity). The GPU objects live as long as the iteration.
+ */
+export async function* renderFrames(
+  ctx: GpuContext,
+  decoded: FieldPayload,
+  o: Pick<RenderDecodedOptions, 'indices' | 'intrinsics' | 'background' | 'maxSamples'>,
+): AsyncGenerator<{ index: number; rgba: Uint8Array }> {
   const model = fieldFromParts(ctx, {
     field: decoded.config.field, theta: decoded.theta, density: decoded.density, color: decoded.color, occupancy: decoded.occupancy,
   }, o.maxSamples);
   const renderer = new ViewRenderer(model.field, model.occupancy, decoded.config.field.march);
-  const { width, height } = o.intrinsics;
-  let sumP = 0;
-  let sumS = 0;
-  let measured = 0;
   try {
-    for (let k = 0; k < o.indices.length; k++) {
-      const i = o.indices[k]!;
+    for (const i of o.indices) {
       const c2w = decoded.c2w[i];
       if (!c2w) throw new RangeError(`frame ${i} does not exist (the file holds ${decoded.c2w.length})`);
-      const rgba = toRgba8(await renderer.render(c2w, o.intrinsics, o.background));
-      const t = o.targets?.(i);
-      if (t) {
-        if (t.length !== rgba.length) throw new RangeError(`ground truth of frame ${i} has ${t.length / 4} pixels; the render has ${width * height}`);
-        const ref = new Uint8Array(t.length);
-        const opaque = new Uint8Array(rgba);
-        for (let p = 0; p < t.length; p += 4) {
-          const a = t[p + 3]! / 255;
-          for (let c = 0; c < 3; c++) ref[p + c] = Math.round(t[p + c]! * a + 255 * o.background[c]! * (1 - a));
-          ref[p + 3] = 255;
-          opaque[p + 3] = 255;
-        }
-        sumP += psnr(opaque, ref, { channels: 4 });
-        sumS += ssim(opaque, ref, width, height, 4);
-        measured++;
-      }
-      await o.onFrame?.(i, rgba, k + 1, o.indices.length);
+      yield { index: i, rgba: toRgba8(await renderer.render(c2w, o.intrinsics, o.background)) };
     }
   } finally {
     renderer.destroy();
     model.destroy();
+  }
+}
+
+export async function renderDecoded(ctx: GpuContext, decoded: FieldPayload, o: RenderDecodedOptions): Promise<Quality> {
+  const { width, height } = o.intrinsics;
+  let sumP = 0;
+  let sumS = 0;
+  let measured = 0;
+  let k = 0;
+  for await (const { index: i, rgba } of renderFrames(ctx, decoded, o)) {
+    const t = o.targets?.(i);
+    if (t) {
+      if (t.length !== rgba.length) throw new RangeError(`ground truth of frame ${i} has ${t.length / 4} pixels; the render has ${width * height}`);
+      const ref = new Uint8Array(t.length);
+      const opaque = new Uint8Array(rgba);
+      for (let p = 0; p < t.length; p += 4) {
+        const a = t[p + 3]! / 255;
+        for (let c = 0; c < 3; c++) ref[p + c] = Math.round(t[p + c]! * a + 255 * o.background[c]! * (1 - a));
+        ref[p + 3] = 255;
+        opaque[p + 3] = 255;
+      }
+      sumP += psnr(opaque, ref, { channels: 4 });
+      sumS += ssim(opaque, ref, width, height, 4);
+      measured++;
+    }
+    await o.onFrame?.(i, rgba, ++k, o.indices.length);
   }
   return { psnr: measured ? sumP / measured : NaN, ssim: measured ? sumS / measured : NaN, frames: measured };
 }

@@ -4,11 +4,12 @@ import type { PresetName } from '../../presets.ts';
 
 export interface EncodeFlags {
   out: string; mode: 'fp' | 'pc'; lambda: number; df: number; preset: PresetName; maxMinutes?: number; steps?: number;
-  downscale: number; fps: number; seed?: number; evalFrames?: number; resume?: boolean; json?: boolean;
+  downscale: number; fps?: number; holdout?: number; seed?: number; evalFrames?: number; resume?: boolean; json?: boolean;
+  model: string; masks?: string; poses?: string; poseFeatures: 'object' | 'all'; poseOverlap: number;
+  bgCodec: 'x264' | 'x265' | 'av1'; bgCrf: number; bgGop: number;
 }
 
 export async function runEncode(dataset: string, f: EncodeFlags): Promise<void> {
-  if (f.mode !== 'fp') throw new TypeError('--mode pc needs the video front end (segmentation and background stream), which is not built yet; --mode must be fp for a posed capture');
   let stop = false;
   const onSigint = () => {
     if (stop) process.exit(130);
@@ -28,8 +29,11 @@ export async function runEncode(dataset: string, f: EncodeFlags): Promise<void> 
   };
   try {
     const r = await encodeDataset({
-      dataset, out: f.out, mode: 'fp', preset: f.preset, lambda: f.lambda, featuresPerLevel: f.df, maxMinutes: f.maxMinutes, steps: f.steps,
-      downscale: f.downscale, fps: f.fps, seed: f.seed, evalFrames: f.evalFrames, resume: f.resume,
+      dataset, out: f.out, mode: f.mode, preset: f.preset, lambda: f.lambda, featuresPerLevel: f.df, maxMinutes: f.maxMinutes, steps: f.steps,
+      downscale: f.downscale, fps: f.fps, holdoutEvery: f.holdout, seed: f.seed, evalFrames: f.evalFrames, resume: f.resume,
+      segmentation: { model: f.model, masks: f.masks },
+      poses: { file: f.poses, features: f.poseFeatures, overlap: f.poseOverlap },
+      background: { codec: f.bgCodec, crf: f.bgCrf, gop: f.bgGop },
       shouldStop: () => stop,
       onStage: (stage, detail) => {
         if (stage !== 'train') stopBar();
@@ -48,7 +52,7 @@ export async function runEncode(dataset: string, f: EncodeFlags): Promise<void> 
     process.stderr.write(
       `reliquary encode: ${r.out}: ${r.bytes} bytes (${kb(r.bytes)}), ${r.bpp.toPrecision(3)} bpp over ${r.frames} frames of ${r.width}x${r.height}; ` +
         `float32 field ${kb(r.float32Bytes)} → ${(r.float32Bytes / r.bytes).toFixed(1)}× smaller\n` +
-        `reliquary encode: held-out PSNR ${r.quality.decoded.psnr.toFixed(2)} dB, SSIM ${r.quality.decoded.ssim.toFixed(4)} as decoded ` +
+        `reliquary encode: ${r.quality.views} views: PSNR ${r.quality.decoded.psnr.toFixed(2)} dB, SSIM ${r.quality.decoded.ssim.toFixed(4)} as decoded ` +
         `(${r.quality.trained.psnr.toFixed(2)} dB before quantizing the MLPs) over ${r.quality.decoded.frames} frames\n`,
     );
     for (const s of r.sections) process.stderr.write(`  ${s.name.padEnd(16)} ${String(s.bytes).padStart(9)} bytes\n`);
