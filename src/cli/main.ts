@@ -108,7 +108,8 @@ program.command('encode')
   .option('--bg-gop <n>', 'pc: background GOP (paper: 30/60/90)', int('--bg-gop'), 60)
   .option('--eval-frames <n>', 'frames rendered for the quality report', int('--eval-frames'))
   .option('--seed <n>', 'random seed', int('--seed'))
-  .option('--resume', 'continue training from <out>.work')
+  .option('--work <dir>', 'work folder: cached frames, masks, poses and training checkpoints (default <out>.work)')
+  .option('--resume', 'continue training from the work folder\'s checkpoint')
   .option('--json', 'print one JSON object with the results on stdout')
   .action(runEncode);
 

@@ -178,7 +178,7 @@ export async function encodeDataset(o: EncodeOptions): Promise<EncodeResult> {
     for (const e of extra) encoded.sections.push({ name: e.name, bytes: e.payload.length });
     const tCode = (performance.now() - t1) / 1000;
 
-    o.onStage?.('verify', 'decoding the file and rendering the held-out views');
+    o.onStage?.('verify', `decoding the file and rendering ${holdoutEvery > 0 ? 'the held-out' : 'every 8th'} view`);
     const t2 = performance.now();
     const decoded = decodeFieldFile(encoded.bytes);
     const expected = binarizeParams(payload.theta, layout, occBits, field.occupancy.resolution);

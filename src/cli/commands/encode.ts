@@ -4,7 +4,7 @@ import type { PresetName } from '../../presets.ts';
 
 export interface EncodeFlags {
   out: string; mode: 'fp' | 'pc'; lambda: number; df: number; preset: PresetName; maxMinutes?: number; steps?: number;
-  downscale: number; fps?: number; holdout?: number; seed?: number; evalFrames?: number; resume?: boolean; json?: boolean;
+  downscale: number; fps?: number; holdout?: number; seed?: number; evalFrames?: number; resume?: boolean; json?: boolean; work?: string;
   model: string; masks?: string; poses?: string; poseFeatures: 'object' | 'all'; poseOverlap: number;
   bgCodec: 'x264' | 'x265' | 'av1'; bgCrf: number; bgGop: number;
 }
@@ -23,24 +23,27 @@ export async function runEncode(dataset: string, f: EncodeFlags): Promise<void> 
   }, cliProgress.Presets.shades_classic);
   let started = false;
   let stopped = false;
+  // The bar runs only during training; video front-end stages come before it starts.
   const stopBar = () => {
-    if (started && !stopped) bar.stop();
-    stopped = true;
+    if (started && !stopped) {
+      bar.stop();
+      stopped = true;
+    }
   };
   try {
     const r = await encodeDataset({
       dataset, out: f.out, mode: f.mode, preset: f.preset, lambda: f.lambda, featuresPerLevel: f.df, maxMinutes: f.maxMinutes, steps: f.steps,
-      downscale: f.downscale, fps: f.fps, holdoutEvery: f.holdout, seed: f.seed, evalFrames: f.evalFrames, resume: f.resume,
+      downscale: f.downscale, fps: f.fps, holdoutEvery: f.holdout, seed: f.seed, evalFrames: f.evalFrames, resume: f.resume, workDir: f.work,
       segmentation: { model: f.model, masks: f.masks },
       poses: { file: f.poses, features: f.poseFeatures, overlap: f.poseOverlap },
       background: { codec: f.bgCodec, crf: f.bgCrf, gop: f.bgGop },
       shouldStop: () => stop,
       onStage: (stage, detail) => {
-        if (stage !== 'train') stopBar();
+        stopBar();
         process.stderr.write(`reliquary encode: ${stage}: ${detail}\n`);
       },
       onStep: (s) => {
-        if (!started) {
+        if (!started && !stopped) {
           started = true;
           bar.start(s.totalSteps, s.step, { psnr: '-', bits: '-', sps: '-' });
         }
@@ -53,7 +56,8 @@ export async function runEncode(dataset: string, f: EncodeFlags): Promise<void> 
       `reliquary encode: ${r.out}: ${r.bytes} bytes (${kb(r.bytes)}), ${r.bpp.toPrecision(3)} bpp over ${r.frames} frames of ${r.width}x${r.height}; ` +
         `float32 field ${kb(r.float32Bytes)} → ${(r.float32Bytes / r.bytes).toFixed(1)}× smaller\n` +
         `reliquary encode: ${r.quality.views} views: PSNR ${r.quality.decoded.psnr.toFixed(2)} dB, SSIM ${r.quality.decoded.ssim.toFixed(4)} as decoded ` +
-        `(${r.quality.trained.psnr.toFixed(2)} dB before quantizing the MLPs) over ${r.quality.decoded.frames} frames\n`,
+        (Number.isFinite(r.quality.trained.psnr) ? `(${r.quality.trained.psnr.toFixed(2)} dB before quantizing the MLPs) ` : '') +
+        `over ${r.quality.decoded.frames} frames\n`,
     );
     for (const s of r.sections) process.stderr.write(`  ${s.name.padEnd(16)} ${String(s.bytes).padStart(9)} bytes\n`);
     if (f.json) process.stdout.write(JSON.stringify(r) + '\n');
