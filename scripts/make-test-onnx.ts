@@ -1,8 +1,11 @@
 /**
- * Writes the tiny ONNX model the segmentation tests run (`test/fixtures/segment-linear.onnx`), by
- * encoding the protobuf by hand, so that neither the tests nor this script need Python or the `onnx`
- * package. The committed fixture is this script's output; `test/segment/segmenter.test.ts` checks
- * that the two still agree byte for byte.
+ * Writes the tiny ONNX models the tests run, by encoding the protobuf by hand, so that neither the
+ * tests nor this script need Python or the `onnx` package: `test/fixtures/segment-linear.onnx` for
+ * the segmentation tests and `test/fixtures/lpips-mse.onnx` for the LPIPS tests. The committed
+ * fixtures are this script's output; `test/segment/segmenter.test.ts` and
+ * `test/metrics/lpips.test.ts` check that they still agree byte for byte.
+ *
+ * ## segment-linear.onnx
  *
  * The model, opset 13, IR version 8:
  *
@@ -15,7 +18,20 @@
  * z = Σ_c W_c · x_c + B, with a different weight per channel, which lets a test check the resize,
  * the channel order and the mean/std normalization of the segmenter numerically.
  *
- * Run: `node --import tsx scripts/make-test-onnx.ts [OUT]` (default OUT: the fixture path above).
+ * ## lpips-mse.onnx
+ *
+ * A stand-in for an LPIPS export with the same interface (two images in, one distance out), opset 13,
+ * IR version 8:
+ *
+ *     inputs in0, in1 : float32 [1, 3, h, w]   (h, w symbolic)
+ *     d     = Sub(in0, in1)
+ *     sq    = Mul(d, d)
+ *     output distance : float32 [1, 1, 1, 1] = ReduceMean(sq, axes = [1, 2, 3], keepdims = 1)
+ *
+ * i.e. the mean squared difference of the two inputs, which a test can compute exactly.
+ *
+ * Run: `node --import tsx scripts/make-test-onnx.ts [OUT [LPIPS_OUT]]` (defaults: the fixture paths
+ * {@link TEST_ONNX_PATH} and {@link TEST_LPIPS_ONNX_PATH}).
  */
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +42,8 @@ export const LINEAR_WEIGHTS: readonly [number, number, number] = [0.5, 0.25, -0.
 export const LINEAR_BIAS = 0.375;
 /** Where the fixture is committed, relative to the repository root. */
 export const TEST_ONNX_PATH = 'test/fixtures/segment-linear.onnx';
+/** Where the LPIPS stand-in fixture is committed, relative to the repository root. */
+export const TEST_LPIPS_ONNX_PATH = 'test/fixtures/lpips-mse.onnx';
 
 // ---------------------------------------------------------------------------------------------
 // A minimal protobuf writer (wire types 0: varint, 2: length-delimited, 5: 32-bit)
@@ -87,10 +105,23 @@ function valueInfo(name: string, dims: (number | string)[], elemType = FLOAT): n
   return [...strField(1, name), ...bytesField(2, bytesField(1, tensorType))];
 }
 
-/** NodeProto: input = 1, output = 2, name = 3, op_type = 4, attribute = 5 (here only integer attributes). */
-function node(op: string, name: string, inputs: string[], outputs: string[], intAttrs: Record<string, number> = {}): number[] {
-  // AttributeProto: name = 1, i = 3, type = 20 (INT = 2).
-  const attrs = Object.entries(intAttrs).flatMap(([k, v]) => bytesField(5, [...strField(1, k), ...intField(3, v), ...intField(20, 2)]));
+/**
+ * NodeProto: input = 1, output = 2, name = 3, op_type = 4, attribute = 5 (here only integer and
+ * integer-list attributes, the integer ones first).
+ */
+function node(
+  op: string,
+  name: string,
+  inputs: string[],
+  outputs: string[],
+  intAttrs: Record<string, number> = {},
+  intsAttrs: Record<string, number[]> = {},
+): number[] {
+  // AttributeProto: name = 1, i = 3, ints = 8 (one field per value, unpacked), type = 20 (INT = 2, INTS = 7).
+  const attrs = [
+    ...Object.entries(intAttrs).flatMap(([k, v]) => bytesField(5, [...strField(1, k), ...intField(3, v), ...intField(20, 2)])),
+    ...Object.entries(intsAttrs).flatMap(([k, vs]) => bytesField(5, [...strField(1, k), ...vs.flatMap((v) => intField(8, v)), ...intField(20, 7)])),
+  ];
   return [...inputs.flatMap((s) => strField(1, s)), ...outputs.flatMap((s) => strField(2, s)), ...strField(3, name), ...strField(4, op), ...attrs];
 }
 
@@ -126,17 +157,45 @@ export function makeLinearSegmentModel(variant: LinearModelVariant = {}): Uint8A
     ...bytesField(12, valueInfo('alpha', [1, 1, h, w], type)),
     ...bytesField(12, valueInfo('z', [1, 1, h, w], type)),
   ];
-  // ModelProto: ir_version = 1, producer_name = 2, graph = 7, opset_import = 8 → { domain = 1, version = 2 }
-  const model = [
+  return modelProto(graph);
+}
+
+/** Variants of the LPIPS stand-in, for tests that write their own copy. */
+export interface LpipsMseVariant {
+  /** Fixes the inputs' height and width (the committed fixture leaves them symbolic). */
+  size?: { width: number; height: number };
+}
+
+/** ModelProto around a graph: ir_version = 1, producer_name = 2, graph = 7, opset_import = 8 → { domain = 1, version = 2 }. */
+function modelProto(graph: number[]): Uint8Array {
+  return Uint8Array.from([
     ...intField(1, 8),
     ...strField(2, 'reliquary scripts/make-test-onnx.ts'),
     ...bytesField(7, graph),
     ...bytesField(8, [...strField(1, ''), ...intField(2, 13)]),
+  ]);
+}
+
+/** The bytes of the LPIPS stand-in (see the module doc): distance = mean((in0 − in1)²) per batch item. */
+export function makeLpipsMseModel(variant: LpipsMseVariant = {}): Uint8Array {
+  const h = variant.size?.height ?? 'h';
+  const w = variant.size?.width ?? 'w';
+  const nodes = [
+    node('Sub', 'sub', ['in0', 'in1'], ['d']),
+    node('Mul', 'square', ['d', 'd'], ['sq']),
+    node('ReduceMean', 'mean', ['sq'], ['distance'], { keepdims: 1 }, { axes: [1, 2, 3] }),
   ];
-  return Uint8Array.from(model);
+  const graph = [
+    ...nodes.flatMap((n) => bytesField(1, n)),
+    ...strField(2, 'reliquary-lpips-mse'),
+    ...bytesField(11, valueInfo('in0', [1, 3, h, w])),
+    ...bytesField(11, valueInfo('in1', [1, 3, h, w])),
+    ...bytesField(12, valueInfo('distance', [1, 1, 1, 1])),
+  ];
+  return modelProto(graph);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const out = process.argv[2] ?? TEST_ONNX_PATH;
-  await writeFile(out, makeLinearSegmentModel());
+  await writeFile(process.argv[2] ?? TEST_ONNX_PATH, makeLinearSegmentModel());
+  await writeFile(process.argv[3] ?? TEST_LPIPS_ONNX_PATH, makeLpipsMseModel());
 }

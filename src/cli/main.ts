@@ -131,14 +131,43 @@ program.command('info')
 
 const compare = await import('./commands/compare.ts');
 program.command('compare')
-  .description('PSNR, SSIM, MS-SSIM, PSNR-CENTER and bpp of a decoded video or frame folder against its reference (no LPIPS)')
+  .description('PSNR, SSIM, MS-SSIM, PSNR-CENTER, bpp and (with your ONNX model) LPIPS of a decoded video or frame folder against its reference')
   .argument('<ref>', 'reference: a video file or a folder of PNG/JPEG frames')
   .argument('<decoded>', 'the sequence to judge: a video file or a folder of PNG/JPEG frames')
-  .option('--mask <dir>', 'folder of masks, one per frame (white = object): enables PSNR-CENTER')
+  .option('--mask <dir|auto>', 'folder of masks, one per frame (white = object), or auto to segment REF: enables PSNR-CENTER')
+  .option('--mask-model <ref>', 'with --mask auto: segmentation model isnet | isnet-small | onnx:PATH (default isnet)')
   .option('--bytes <file>', 'compressed file (e.g. the .rlq) whose size gives bpp')
+  .option('--lpips <onnx>', 'LPIPS with this ONNX model (inputs in0, in1: [1, 3, H, W] in [-1, 1]; one output)')
+  .option('--lpips-size <px>', 'with --lpips: resize both frames to a PX×PX square first (fixed-size models are resized automatically)', (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('--lpips-size must be a positive integer');
+    return n;
+  })
   .option('--json', 'print one JSON object with the means and per-frame values on stdout')
   .addHelpText('after', compare.COMPARE_HELP)
   .action(compare.runCompare);
+
+const bench = await import('./commands/bench.ts');
+program.command('bench')
+  .description('benchmarks that write a report')
+  .command('rd')
+  .description('rate-distortion of FP and PC mode against x264, x265 and SVT-AV1 (the paper\'s Figs. 3-5), as an HTML report')
+  .argument('<video>', 'the input video')
+  .requiredOption('-o, --out <dir>', 'report folder (index.html, results.json, results.csv; cache/ makes a rerun resume)')
+  .option('--quick', 'the CPU grid: fewer frames and points (see below)')
+  .option('--experiments <list>', 'fp, pc or both', 'fp,pc')
+  .option('--anchors <list>', 'anchor codecs among x264, x265, av1', 'x264,x265,av1')
+  .option('--steps <n>', 'training steps per Reliquary field (default: the grid\'s)', int('--steps'))
+  .addOption(new Option('--preset <name>', 'architecture and schedule of the fields').choices(['cpu', 'paper']).default('cpu'))
+  .option('--model <ref>', 'segmentation model isnet | isnet-small | onnx:PATH', 'isnet')
+  .option('--masks <dir>', 'object masks made elsewhere, one per input frame (full grid only)')
+  .option('--poses <file>', 'known poses, one per input frame (full grid only)')
+  .addOption(new Option('--pose-features <which>', 'COLMAP features on the object or the whole frame').choices(['object', 'all']).default('object'))
+  .option('--lpips <onnx>', 'LPIPS model (ONNX) to add LPIPS to every point')
+  .option('--panel-frame <i>', 'frame shown in the panel (default: the middle one)', int('--panel-frame'))
+  .option('--json', 'print results.json on stdout')
+  .addHelpText('after', bench.BENCH_RD_HELP)
+  .action(bench.runBenchRd);
 
 program.command('gpu-info')
   .description('list WebGPU adapters with their features and limits')

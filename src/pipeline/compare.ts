@@ -8,9 +8,20 @@
  * for transforms.json frames). Image frames are converted to 8-bit sRGB; an alpha channel is
  * composited onto black (the decoder's default background); EXIF orientation is not applied.
  * Both inputs must have the same size and the same number of frames: nothing is resized, because
- * resampling changes every metric. Masks (optional) are a folder of images, one per frame, same
- * name order, white = object: alpha dropped, converted to grey, resized nearest-neighbour to the
- * frame size when needed, binarised at ≥ 128.
+ * resampling changes every metric.
+ *
+ * Masks (optional, for PSNR-CENTER) come from one of two places ({@link CompareOptions.masks}):
+ * - a folder of images, one per frame, same name order, white = object: alpha dropped, converted to
+ *   grey, resized nearest-neighbour to the frame size when needed, binarised at ≥ 128;
+ * - `{ auto: {...} }`: the REF frames themselves are segmented with a model of the segmentation
+ *   registry (`src/segment/segmenter.ts` `segmentFrames`: soft alpha, temporal median, threshold,
+ *   largest component, holes filled; `'isnet'` by default, see `src/segment/models.ts`). The model is
+ *   loaded before the first frame, so a missing weights package fails at once with its
+ *   `SegmentationError`; REF frames go through the segmenter, which hands each back with its mask r
+ *   frames later (r the temporal radius), and DECODED is read in step with its output, so at most
+ *   r + 1 REF frames are held. Like `reliquary encode`, it throws a `NoObjectError` when most REF
+ *   frames show no object (`auto.maxEmptyFraction` relaxes that).
+ * The result records where the masks came from (`maskSource`).
  *
  * Metrics per frame (RGB, 8-bit):
  * - PSNR = 10·log10(255² / MSE), MSE over all R, G, B samples (src/metrics/psnr.ts); ∞ when equal;
@@ -20,7 +31,10 @@
  *   (reported as `msssimScales`);
  * - PSNR-CENTER (Zhang & Chen 2025): PSNR over the mask's object pixels only
  *   (src/metrics/masked-psnr.ts); frames whose mask is empty have none (NaN) and are left out of
- *   its mean and min.
+ *   its mean and min;
+ * - LPIPS (only with {@link CompareOptions.lpips}, a user-supplied ONNX export; src/metrics/lpips.ts):
+ *   LPIPS(REF, DECODED) per frame, at the model's fixed input size, else `lpipsSize`, else the frame
+ *   size; summarised by its mean and its worst (largest) frame, as lower is better.
  * Summaries are the arithmetic mean over frames (the convention of NeRF papers, not the PSNR of
  * the mean MSE) and the minimum (the worst frame). One identical frame makes the PSNR mean ∞.
  * `bpp = bytes·8 / (W·H·frames)` of the file given as `bytesFile` (the .rlq, or a coded video).
@@ -29,10 +43,12 @@
  * PSNR with `mse: 0` means identical, a `null` PSNR-CENTER with `maskPixels: 0` an empty mask, and
  * `psnrCenter: null` at the top level means no masks were given.
  *
- * LPIPS is not computed: it needs a learned network whose weights cannot be installed offline.
+ * No LPIPS weights ship with Reliquary (none can be installed offline): without `lpips` it is null.
  *
  * Errors: missing / unreadable / inconsistent inputs are `DatasetError`s saying which input and
- * what to do; ffmpeg failures are `FfmpegError`s; option mistakes are `TypeError`s.
+ * what to do (an unusable LPIPS model is its subclass `LpipsModelError`); ffmpeg failures are
+ * `FfmpegError`s; segmentation failures of `auto` masks are `SegmentationError`s; option mistakes
+ * are `TypeError`s.
  */
 
 import type { Stats } from 'node:fs';
@@ -45,6 +61,35 @@ import { mse as mseOf } from '../metrics/psnr.ts';
 import { ssim, SSIM_MIN_SIZE } from '../metrics/ssim.ts';
 import { msssim, msssimScales } from '../metrics/ms-ssim.ts';
 import { maskedError, MASK_THRESHOLD } from '../metrics/masked-psnr.ts';
+import { loadLpipsModel, type LpipsModel } from '../metrics/lpips.ts';
+import { loadSegmentationModel, parseModelRef, type LoadedModel } from '../segment/models.ts';
+import { segmentFrames, type RgbFrame, type SegmentFramesOptions, type SegmentedFrame } from '../segment/segmenter.ts';
+import { resolveTemporalOptions } from '../segment/temporal.ts';
+import { resolvePostprocessOptions } from '../segment/postprocess.ts';
+
+/**
+ * How `{ auto: ... }` masks are made from the REF frames: the segmentation options of
+ * `segmentFrames` (src/segment/segmenter.ts) that apply here; every field optional.
+ */
+export interface AutoMaskOptions {
+  /**
+   * The model: a reference (`'isnet'`, `'isnet-small'`, `'onnx:PATH'`, see src/segment/models.ts) or a
+   * loaded model (kept open). Default `'isnet'`.
+   */
+  model?: string | LoadedModel;
+  /** Options for loading {@link model} when it is a reference (input size, normalization, sha256, threads). */
+  modelOptions?: SegmentFramesOptions['modelOptions'];
+  /** Temporal median over neighbouring REF frames; default radius 1. */
+  temporal?: SegmentFramesOptions['temporal'];
+  /** Threshold, largest component, hole filling of each mask. */
+  postprocess?: SegmentFramesOptions['postprocess'];
+  /** A mask covering less than this fraction of its frame (in [0, 1)) is empty; default 0.001. */
+  minObjectFraction?: number;
+  /** Largest fraction of empty masks (in [0, 1]) before a `NoObjectError`; default 0.5 (1 never fails). */
+  maxEmptyFraction?: number;
+  /** Frames after which the empty fraction is checked once, to fail early (integer ≥ 0, 0 = off); default 8. */
+  probeFrames?: number;
+}
 
 /** Options of {@link compareSequences}. */
 export interface CompareOptions {
@@ -52,12 +97,27 @@ export interface CompareOptions {
   ref: string;
   /** The sequence to judge (e.g. `reliquary decode` output): a video file or a folder of frames. */
   decoded: string;
-  /** A folder of mask images, one per frame (white = object); enables PSNR-CENTER. */
-  masks?: string;
+  /**
+   * Object masks; enable PSNR-CENTER. A folder of mask images, one per frame (white = object), or
+   * `{ auto: {} }` to segment the REF frames with a model (see {@link AutoMaskOptions}; the CLI's
+   * `--mask auto --mask-model REF`). A folder literally named `auto` is still a folder here.
+   */
+  masks?: string | { auto: AutoMaskOptions };
   /** A file whose size gives bpp, usually the .rlq (or the coded video); bpp is null without it. */
   bytesFile?: string;
-  /** Mask values ≥ this are object pixels (1…255); default 128. */
+  /** Mask values ≥ this are object pixels (1…255); default 128. Applies to folder masks (auto masks are already 0 or 255). */
   maskThreshold?: number;
+  /**
+   * LPIPS with a user-supplied ONNX model (see src/metrics/lpips.ts for what it must look like): its
+   * path, or a loaded model (kept open). Default: no LPIPS (`lpips: null` in the result).
+   */
+  lpips?: string | LpipsModel;
+  /**
+   * Side in px of the square both frames are resized to before the LPIPS model (integer ≥ 1); only
+   * with `lpips` given as a path, and only for models whose input size is not fixed (a fixed size is
+   * used automatically). Default: the frame size.
+   */
+  lpipsSize?: number;
   /** Called after each frame with the frames done, the expected total when known, and its values. */
   onFrame?: (done: number, total: number | undefined, frame: CompareFrame) => void;
   /** The ffmpeg program, default `'ffmpeg'`. */
@@ -84,6 +144,23 @@ export interface CompareFrame {
   mseCenter: number | null;
   /** Object pixels of this frame's mask; null without masks. */
   maskPixels: number | null;
+  /** LPIPS(REF, DECODED) of this frame (lower is better); null without `lpips`. */
+  lpips: number | null;
+}
+
+/** The LPIPS summary of {@link CompareResult}. */
+export interface LpipsSummary {
+  /** Arithmetic mean over the frames. */
+  mean: number;
+  /** The worst (largest) frame value: lower LPIPS is better. */
+  max: number;
+  /** Absolute path of the ONNX model. */
+  model: string;
+  /** sha256 of the model file, lower-case hex. */
+  sha256: string;
+  /** The size the frames were fed to the model at. */
+  inputWidth: number;
+  inputHeight: number;
 }
 
 /** Mean and minimum of one metric over frames. */
@@ -123,16 +200,18 @@ export interface CompareResult {
   msssimScales: number;
   /** PSNR-CENTER over the frames with a non-empty mask; null without masks. */
   psnrCenter: MetricSummary | null;
-  /** The mask folder, or null. */
+  /** The mask folder, or null (also for `auto` masks). */
   masks: string | null;
+  /** Where the masks came from: `'dir:PATH'`, `'auto:MODEL'` (e.g. `'auto:isnet'`), or null without masks. */
+  maskSource: string | null;
   /** Frames whose mask selects at least one pixel (those in the PSNR-CENTER summary); null without masks. */
   maskedFrames: number | null;
   /** Size of `bytesFile` in bytes, or null. */
   bytes: number | null;
   /** bytes·8 / (width·height·frames), or null without `bytesFile`. */
   bpp: number | null;
-  /** LPIPS is never computed (no model can be installed offline); always null. */
-  lpips: null;
+  /** LPIPS over the frames, with the model used; null without `lpips`. */
+  lpips: LpipsSummary | null;
   /** Every frame's values, in order. */
   perFrame: CompareFrame[];
   /** Wall time of the comparison, seconds. */
@@ -285,12 +364,81 @@ function rgbToRgba(src: Uint8Array, pixels: number): Uint8Array {
   return out;
 }
 
+function describe(v: unknown): string {
+  return typeof v === 'string' ? JSON.stringify(v) : String(v);
+}
+
+/** Where the masks come from, after validation. */
+type MaskPlan = { kind: 'none' } | { kind: 'dir'; dir: string } | { kind: 'auto'; auto: AutoMaskOptions };
+
+/** Validates {@link CompareOptions.masks}, throwing a `TypeError` naming the first bad field. */
+function checkMasks(m: CompareOptions['masks']): MaskPlan {
+  if (m === undefined) return { kind: 'none' };
+  const shape = "a non-empty folder path or { auto: { model?, modelOptions?, ... } } (e.g. { auto: { model: 'isnet' } })";
+  if (typeof m === 'string') {
+    if (m.length === 0) throw new TypeError(`options.masks, when provided, must be ${shape}`);
+    return { kind: 'dir', dir: m };
+  }
+  const auto = typeof m === 'object' && m !== null ? (m as { auto?: unknown }).auto : undefined;
+  if (typeof auto !== 'object' || auto === null) throw new TypeError(`options.masks, when provided, must be ${shape} (got ${describe(m)})`);
+  const a = auto as AutoMaskOptions;
+  const p = 'options.masks.auto.';
+  if (typeof a.model === 'string') {
+    try {
+      parseModelRef(a.model);
+    } catch (e) {
+      throw e instanceof TypeError ? new TypeError(`${p}${e.message}`) : e;
+    }
+  } else if (a.model !== undefined && (typeof a.model !== 'object' || a.model === null || !a.model.session)) {
+    throw new TypeError(`${p}model, when provided, must be a model reference ('isnet', 'isnet-small', 'onnx:PATH') or a LoadedModel`);
+  }
+  if (a.modelOptions !== undefined && (typeof a.modelOptions !== 'object' || a.modelOptions === null)) {
+    throw new TypeError(`${p}modelOptions, when provided, must be an object (got ${describe(a.modelOptions)})`);
+  }
+  resolveTemporalOptions(a.temporal ?? {}, `${p}temporal.`);
+  resolvePostprocessOptions(a.postprocess ?? {}, `${p}postprocess.`);
+  const mo = a.minObjectFraction;
+  if (mo !== undefined && (typeof mo !== 'number' || !(mo >= 0 && mo < 1))) {
+    throw new TypeError(`${p}minObjectFraction, when provided, must be a number in [0, 1) (got ${describe(mo)})`);
+  }
+  const me = a.maxEmptyFraction;
+  if (me !== undefined && (typeof me !== 'number' || !(me >= 0 && me <= 1))) {
+    throw new TypeError(`${p}maxEmptyFraction, when provided, must be a number in [0, 1] (got ${describe(me)})`);
+  }
+  const pf = a.probeFrames;
+  if (pf !== undefined && (!Number.isInteger(pf) || pf < 0)) {
+    throw new TypeError(`${p}probeFrames, when provided, must be an integer ≥ 0 (got ${describe(pf)})`);
+  }
+  return { kind: 'auto', auto: a };
+}
+
+/** Validates {@link CompareOptions.lpips} and {@link CompareOptions.lpipsSize}. */
+function checkLpips(o: CompareOptions): void {
+  const l = o.lpips;
+  if (l !== undefined && !(typeof l === 'string' && l.length > 0) && !(typeof l === 'object' && l !== null && typeof l.distance === 'function')) {
+    throw new TypeError(`options.lpips, when provided, must be the path of an ONNX LPIPS model or a loaded LpipsModel (got ${describe(l)})`);
+  }
+  const s = o.lpipsSize;
+  if (s === undefined) return;
+  if (!Number.isInteger(s) || s < 1 || s > 8192) throw new TypeError(`options.lpipsSize, when provided, must be an integer in [1, 8192] (got ${describe(s)})`);
+  if (typeof l !== 'string') {
+    throw new TypeError('options.lpipsSize must be used with options.lpips given as a path (a loaded LpipsModel carries its own size)');
+  }
+}
+
+/** One step of the REF side: the frame and, when masks are used, its mask. */
+type RefStep = { done: true } | { done: false; rgb: Uint8Array; mask: Uint8Array | undefined };
+
 /**
  * Compares DECODED with REF frame by frame (see the module doc for inputs, metrics and rules).
  *
  * @throws TypeError for bad options.
  * @throws DatasetError when an input or the mask folder is missing or unreadable, or when the
- *   sizes or frame counts differ (naming both values and what to do).
+ *   sizes or frame counts differ (naming both values and what to do); its subclass
+ *   `LpipsModelError` when the LPIPS model is missing or does not fit.
+ * @throws SegmentationError when `auto` masks cannot be made: the model's weights are not installed
+ *   (the message says what to install), the model fails, or (`NoObjectError`) most REF frames show
+ *   no object.
  * @throws FfmpegError when ffmpeg/ffprobe is missing or cannot read a video.
  */
 export async function compareSequences(o: CompareOptions): Promise<CompareResult> {
@@ -298,10 +446,11 @@ export async function compareSequences(o: CompareOptions): Promise<CompareResult
   for (const k of ['ref', 'decoded'] as const) {
     if (typeof o[k] !== 'string' || o[k].length === 0) throw new TypeError(`options.${k} must be a non-empty path`);
   }
-  for (const k of ['masks', 'bytesFile'] as const) {
-    const v = o[k];
-    if (v !== undefined && (typeof v !== 'string' || v.length === 0)) throw new TypeError(`options.${k}, when provided, must be a non-empty path`);
+  if (o.bytesFile !== undefined && (typeof o.bytesFile !== 'string' || o.bytesFile.length === 0)) {
+    throw new TypeError('options.bytesFile, when provided, must be a non-empty path');
   }
+  const plan = checkMasks(o.masks);
+  checkLpips(o);
   const threshold = o.maskThreshold ?? MASK_THRESHOLD;
   if (!Number.isInteger(threshold) || threshold < 1 || threshold > 255) {
     throw new TypeError(`options.maskThreshold, when provided, must be an integer in [1, 255] (got ${String(o.maskThreshold)})`);
@@ -344,15 +493,15 @@ export async function compareSequences(o: CompareOptions): Promise<CompareResult
     throw ref.count < dec.count ? countError(ref.label, ref.count, dec.label, dec.count) : countError(dec.label, dec.count, ref.label, ref.count);
   }
   let maskFiles: string[] | null = null;
-  if (o.masks !== undefined) {
-    const st = await statOrThrow(o.masks, 'mask folder');
-    if (!st.isDirectory()) throw new DatasetError(`--mask must be a folder of mask images, one per frame: ${o.masks}`, { path: o.masks });
-    maskFiles = await listImages(o.masks, 'mask');
+  if (plan.kind === 'dir') {
+    const st = await statOrThrow(plan.dir, 'mask folder');
+    if (!st.isDirectory()) throw new DatasetError(`--mask must be a folder of mask images, one per frame: ${plan.dir}`, { path: plan.dir });
+    maskFiles = await listImages(plan.dir, 'mask');
     const exact = ref.count ?? dec.count;
     if (exact !== undefined && exact !== maskFiles.length) {
       throw new DatasetError(
-        `the mask folder ${o.masks} holds ${maskFiles.length} masks but the sequences have ${exact} frames; give exactly one mask per frame`,
-        { path: o.masks },
+        `the mask folder ${plan.dir} holds ${maskFiles.length} masks but the sequences have ${exact} frames; give exactly one mask per frame`,
+        { path: plan.dir },
       );
     }
   }
@@ -363,14 +512,61 @@ export async function compareSequences(o: CompareOptions): Promise<CompareResult
   const perFrame: CompareFrame[] = [];
   const refIt = ref.read();
   const decIt = dec.read();
+  let segIt: AsyncGenerator<SegmentedFrame> | undefined;
+  let maskModel: LoadedModel | undefined;
+  let releaseMaskModel = false;
+  let lpips: LpipsModel | undefined;
+  let releaseLpips = false;
+  let maskSource: string | null = plan.kind === 'dir' ? `dir:${plan.dir}` : null;
   try {
+    // The models load before the first frame: a missing weights package or a bad model fails at once.
+    if (plan.kind === 'auto') {
+      const m = plan.auto.model ?? 'isnet';
+      if (typeof m === 'string') {
+        maskModel = await loadSegmentationModel(m, plan.auto.modelOptions ?? {});
+        releaseMaskModel = true;
+      } else {
+        maskModel = m;
+      }
+      maskSource = `auto:${maskModel.ref}`;
+    }
+    if (typeof o.lpips === 'string') {
+      lpips = await loadLpipsModel(o.lpips, { size: o.lpipsSize });
+      releaseLpips = true;
+    } else {
+      lpips = o.lpips;
+    }
+
+    // The REF side of one step: REF frame i (and mask i from the folder), or, for auto masks, the
+    // segmenter's next output, which hands REF frame i back with its mask r frames after it was fed.
+    let nextRef: (i: number) => Promise<RefStep>;
+    if (plan.kind === 'auto') {
+      const frames = async function* (): AsyncGenerator<RgbFrame> {
+        let n = 0;
+        for await (const rgb of refIt) {
+          yield { rgb, width, height };
+          n++;
+        }
+        if (n === 0) throw new DatasetError(`${ref.label} holds no frames`, { path: o.ref });
+      };
+      const { temporal, postprocess, minObjectFraction, maxEmptyFraction, probeFrames } = plan.auto;
+      const it = segmentFrames(frames(), { model: maskModel, temporal, postprocess, minObjectFraction, maxEmptyFraction, probeFrames });
+      segIt = it;
+      nextRef = async () => {
+        const s = await it.next();
+        return s.done ? { done: true } : { done: false, rgb: s.value.frame.rgb, mask: s.value.mask };
+      };
+    } else {
+      nextRef = async (i) => {
+        const maskFile = maskFiles?.[i];
+        const [r, mask] = await Promise.all([refIt.next(), maskFile === undefined ? Promise.resolve(undefined) : decodeMaskFile(maskFile, width, height)]);
+        return r.done ? { done: true } : { done: false, rgb: r.value, mask };
+      };
+    }
+    const useMasks = plan.kind !== 'none';
+
     for (let i = 0; ; i++) {
-      const maskFile = maskFiles?.[i];
-      const [r, d, mask] = await Promise.all([
-        refIt.next(),
-        decIt.next(),
-        maskFile === undefined ? Promise.resolve(undefined) : decodeMaskFile(maskFile, width, height),
-      ]);
+      const [r, d] = await Promise.all([nextRef(i), decIt.next()]);
       if (r.done || d.done) {
         if (!r.done) throw countError(dec.label, i, ref.label, ref.count);
         if (!d.done) throw countError(ref.label, i, dec.label, dec.count);
@@ -378,18 +574,19 @@ export async function compareSequences(o: CompareOptions): Promise<CompareResult
         if (maskFiles && maskFiles.length !== i) {
           throw new DatasetError(
             `the mask folder ${o.masks} holds ${maskFiles.length} masks but the sequences have ${i} frames; give exactly one mask per frame`,
-            { path: o.masks },
+            { path: o.masks as string },
           );
         }
         break;
       }
-      if (maskFiles && mask === undefined) {
+      const mask = r.mask;
+      if (useMasks && mask === undefined) {
         throw new DatasetError(
-          `the mask folder ${o.masks} holds ${maskFiles.length} masks but the sequences have more frames; give exactly one mask per frame`,
-          { path: o.masks },
+          `the mask folder ${o.masks} holds ${maskFiles?.length} masks but the sequences have more frames; give exactly one mask per frame`,
+          { path: o.masks as string },
         );
       }
-      const a = rgbToRgba(r.value, pixels);
+      const a = rgbToRgba(r.rgb, pixels);
       const b = rgbToRgba(d.value, pixels);
       const e = mseOf(a, b, { channels: 4 });
       const center = mask === undefined ? null : maskedError(a, b, mask, { channels: 4, threshold });
@@ -402,16 +599,29 @@ export async function compareSequences(o: CompareOptions): Promise<CompareResult
         psnrCenter: center ? center.psnr : null,
         mseCenter: center ? center.mse : null,
         maskPixels: center ? center.pixels : null,
+        lpips: lpips ? await lpips.distance(r.rgb, d.value, width, height, i) : null,
       };
       perFrame.push(frame);
       o.onFrame?.(i + 1, total, frame);
     }
   } finally {
-    await Promise.allSettled([refIt.return(undefined), decIt.return(undefined)]);
+    await Promise.allSettled([segIt?.return(undefined), refIt.return(undefined), decIt.return(undefined)]);
+    await Promise.allSettled([releaseMaskModel ? maskModel?.release() : undefined, releaseLpips ? lpips?.release() : undefined]);
   }
 
   const frames = perFrame.length;
-  const masked = maskFiles ? perFrame.filter((f) => (f.maskPixels ?? 0) > 0).length : null;
+  const masked = plan.kind !== 'none' ? perFrame.filter((f) => (f.maskPixels ?? 0) > 0).length : null;
+  let lpipsSummary: LpipsSummary | null = null;
+  if (lpips) {
+    let sum = 0;
+    let max = -Infinity;
+    for (const f of perFrame) {
+      sum += f.lpips!;
+      max = Math.max(max, f.lpips!);
+    }
+    const s = lpips.inputSizeFor(width, height);
+    lpipsSummary = { mean: sum / frames, max, model: lpips.path, sha256: lpips.sha256, inputWidth: s.width, inputHeight: s.height };
+  }
   return {
     ref: ref.info,
     decoded: dec.info,
@@ -422,12 +632,13 @@ export async function compareSequences(o: CompareOptions): Promise<CompareResult
     ssim: summarize(perFrame.map((f) => f.ssim)),
     msssim: summarize(perFrame.map((f) => f.msssim)),
     msssimScales: scales,
-    psnrCenter: maskFiles ? summarize(perFrame.map((f) => f.psnrCenter ?? NaN)) : null,
-    masks: o.masks ?? null,
+    psnrCenter: plan.kind !== 'none' ? summarize(perFrame.map((f) => f.psnrCenter ?? NaN)) : null,
+    masks: plan.kind === 'dir' ? plan.dir : null,
+    maskSource,
     maskedFrames: masked,
     bytes,
     bpp: bytes === null ? null : (bytes * 8) / (width * height * frames),
-    lpips: null,
+    lpips: lpipsSummary,
     perFrame,
     seconds: (performance.now() - t0) / 1000,
   };
@@ -441,17 +652,21 @@ function cell(v: number | null | undefined, digits: number): string {
 }
 
 /**
- * The human-readable table of {@link compareSequences}: per metric the mean and the minimum over
- * frames; ∞ prints as `inf`, a metric not computed as `-`.
+ * The human-readable table of {@link compareSequences}: per metric the mean and the worst frame
+ * (the minimum; for LPIPS, where lower is better, the maximum); ∞ prints as `inf`, a metric not
+ * computed as `-`. The LPIPS row appears only when LPIPS was computed.
  */
 export function formatCompare(r: CompareResult): string {
   const row = (name: string, s: MetricSummary | null, digits: number, note = ''): string =>
     `${name.padEnd(18)} ${cell(s?.mean, digits).padStart(10)} ${cell(s?.min, digits).padStart(10)}${note ? `  ${note}` : ''}`;
   const scalesNote = r.msssimScales < 5 ? `${r.msssimScales} scales (frames under 176 px)` : '';
+  const sourceNote = r.maskSource?.startsWith('auto:') ? `masks ${r.maskSource}` : '';
   const centerNote =
-    r.psnrCenter === null ? 'no --mask' : r.maskedFrames !== r.frames ? `${r.maskedFrames} of ${r.frames} frames have object pixels` : '';
+    r.psnrCenter === null
+      ? 'no --mask'
+      : [r.maskedFrames !== r.frames ? `${r.maskedFrames} of ${r.frames} frames have object pixels` : '', sourceNote].filter((x) => x).join('; ');
   const bppNote = r.bytes === null ? 'no --bytes' : `${r.bytes} bytes`;
-  return [
+  const lines = [
     `${r.decoded.path} vs ${r.ref.path}: ${r.frames} frames of ${r.width}x${r.height}`,
     `${'metric'.padEnd(18)} ${'mean'.padStart(10)} ${'min'.padStart(10)}`,
     row('PSNR (dB)', r.psnr, 2),
@@ -459,6 +674,13 @@ export function formatCompare(r: CompareResult): string {
     row('MS-SSIM', r.msssim, 4, scalesNote),
     row('PSNR-CENTER (dB)', r.psnrCenter, 2, centerNote),
     `${'bpp'.padEnd(18)} ${(r.bpp === null ? '-' : r.bpp.toPrecision(4)).padStart(10)} ${'-'.padStart(10)}  ${bppNote}`,
-    `${'LPIPS'.padEnd(18)} ${'-'.padStart(10)} ${'-'.padStart(10)}  not computed (no model offline)`,
-  ].join('\n');
+  ];
+  if (r.lpips !== null) {
+    const l = r.lpips;
+    lines.push(
+      `${'LPIPS'.padEnd(18)} ${cell(l.mean, 4).padStart(10)} ${cell(l.max, 4).padStart(10)}  ` +
+        `2nd column: worst frame = max (lower is better); ${l.inputWidth}x${l.inputHeight} input`,
+    );
+  }
+  return lines.join('\n');
 }

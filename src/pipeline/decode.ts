@@ -3,8 +3,10 @@
  * and render every stored pose (at the stored size or any other: the field is resolution-agnostic) to
  * an mp4 or to PNG frames (RGBA: the object's opacity in alpha, FP mode).
  */
-import { mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { DatasetError } from '../data/dataset-error.ts';
+import { prepareOutput } from './output-target.ts';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { acquireGpu, adapterName, type GpuContext } from '../gpu/device.ts';
 import { bufferStats, resetBufferStats } from '../gpu/buffers.ts';
@@ -53,7 +55,8 @@ export async function decodeFile(o: DecodeOptions): Promise<DecodeResult> {
   try {
     bytes = readFileSync(o.input);
   } catch (e) {
-    throw new Error(`cannot read ${o.input}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new DatasetError(`cannot read ${o.input} (${code ?? (e as Error).message})${code === 'ENOENT' ? '; check the path of the .rlq file' : ''}`, { path: o.input });
   }
   const decoded = decodeFieldFile(bytes);
   const tDecode = (performance.now() - t0) / 1000;
@@ -63,7 +66,7 @@ export async function decodeFile(o: DecodeOptions): Promise<DecodeResult> {
   const n = Math.min(o.frames ?? v.frames, v.frames);
   const indices = Array.from({ length: n }, (_, i) => i);
   const toMp4 = o.out.toLowerCase().endsWith('.mp4');
-  mkdirSync(toMp4 ? dirname(o.out) || '.' : o.out, { recursive: true });
+  prepareOutput(o.out, toMp4 ? 'file' : 'folder', toMp4 ? 'the decoded video' : 'the decoded frames folder');
   const ctx = o.gpu ?? (await acquireGpu());
   resetBufferStats();
   const t1 = performance.now();
@@ -109,8 +112,13 @@ export async function decodeFile(o: DecodeOptions): Promise<DecodeResult> {
       await writeVideo(o.out, outputs(), { width: size.width, height: size.height, fps: v.fps, pixFmtIn: pc ? 'rgb24' : 'rgba' });
     } else {
       let i = 0;
+      // PNG alpha is straight (not premultiplied): an FP frame rendered over black is divided by its
+      // opacity, so that any viewer compositing it over black shows the render. Over another colour
+      // (`background`) the composite is the picture, stored opaque.
+      const overBlack = !pc && bg[0] === 0 && bg[1] === 0 && bg[2] === 0;
       for await (const frame of outputs()) {
-        await sharp(frame, { raw: { width: size.width, height: size.height, channels } }).png().toFile(join(o.out, `frame_${String(i++).padStart(5, '0')}.png`));
+        const png = pc ? frame : overBlack ? unpremultiply(frame) : dropAlpha(frame);
+        await sharp(png, { raw: { width: size.width, height: size.height, channels: pc || overBlack ? channels : 3 } }).png().toFile(join(o.out, `frame_${String(i++).padStart(5, '0')}.png`));
       }
     }
     return {
@@ -122,4 +130,27 @@ export async function decodeFile(o: DecodeOptions): Promise<DecodeResult> {
   } finally {
     if (!o.gpu) ctx.destroy();
   }
+}
+
+/** Straight-alpha RGBA from RGBA whose colour was rendered over black (premultiplied by its alpha). */
+export function unpremultiply(rgba: Uint8Array): Uint8Array {
+  const out = new Uint8Array(rgba.length);
+  for (let p = 0; p < rgba.length; p += 4) {
+    const a = rgba[p + 3]!;
+    out[p + 3] = a;
+    if (a === 0) continue;
+    for (let c = 0; c < 3; c++) out[p + c] = Math.min(255, Math.round((rgba[p + c]! * 255) / a));
+  }
+  return out;
+}
+
+/** RGB of an RGBA frame. */
+function dropAlpha(rgba: Uint8Array): Uint8Array {
+  const out = new Uint8Array((rgba.length / 4) * 3);
+  for (let p = 0, q = 0; p < rgba.length; p += 4, q += 3) {
+    out[q] = rgba[p]!;
+    out[q + 1] = rgba[p + 1]!;
+    out[q + 2] = rgba[p + 2]!;
+  }
+  return out;
 }

@@ -6,6 +6,7 @@
  * Stages (reported through `onStage`): train → code → verify → write. Training checkpoints live in
  * `workDir`, so an interrupted encode resumes with `resume: true`.
  */
+import { prepareOutput } from './output-target.ts';
 import { mkdirSync, renameSync, writeFileSync, existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { acquireGpu, type GpuContext } from '../gpu/device.ts';
@@ -20,11 +21,10 @@ import { encodeFieldFile, decodeFieldFile, CODING_DEFAULTS, type FieldPayload, t
 import { binarizeParams } from '../codec/grid/grid-codec.ts';
 import type { Preset, PresetName } from '../presets.ts';
 import { renderDecoded, type Quality } from './render-decoded.ts';
-import { prepareVideoCapture, type VideoCapture } from './video-capture.ts';
-import { encodeBackgroundStream, type BackgroundFrame } from '../background/background-stream.ts';
+import { captureBackgroundFrames, prepareVideoCapture, type VideoCapture } from './video-capture.ts';
+import { encodeBackgroundStream } from '../background/background-stream.ts';
 import { encodeBackgroundMeta } from '../codec/background/background-meta.ts';
 import { SectionType } from '../codec/container/sections.ts';
-import sharp from 'sharp';
 
 export interface EncodeOptions {
   /**
@@ -92,7 +92,13 @@ export interface EncodeResult {
    * on every 8th (trained) view when nothing was held out (`views`).
    */
   quality: { trained: Quality; decoded: Quality; views: 'held-out' | 'training' };
-  seconds: { train: number; code: number; verify: number };
+  /**
+   * Wall-clock seconds per stage. The video front end's stages (`frames`, `segment`, `poses`) and
+   * `background` are present for a video input; a front-end stage reused from the work folder
+   * reports the time of the run that made it and is listed in `cachedStages`.
+   */
+  seconds: { train: number; code: number; verify: number; frames?: number; segment?: number; poses?: number; background?: number };
+  cachedStages: string[];
   peakRssMiB: number;
   largestGpuBuffer: { bytes: number; label: string };
 }
@@ -108,8 +114,10 @@ export async function encodeDataset(o: EncodeOptions): Promise<EncodeResult> {
   if (!(lambda >= 0 && Number.isFinite(lambda))) throw new TypeError(`--lambda must be a number ≥ 0 (got ${lambda})`);
   const presetName = o.preset ?? 'cpu';
   const workDir = o.workDir ?? `${o.out}.work`;
-  mkdirSync(dirname(o.out) || '.', { recursive: true });
+  prepareOutput(o.out, 'file', 'the encoded file');
+  prepareOutput(workDir, 'folder', 'the work folder');
   let capture: VideoCapture | undefined;
+  let tBackground: number | undefined;
   let dataset = o.dataset;
   const extra: { type: number; payload: Uint8Array; name: string }[] = [];
   if (isVideo) {
@@ -120,12 +128,14 @@ export async function encodeDataset(o: EncodeOptions): Promise<EncodeResult> {
     dataset = capture.dataset;
     if (mode === 'pc') {
       const cap = capture;
+      tBackground = performance.now();
       o.onStage?.('background', `${o.background?.codec ?? 'x264'}, CRF ${o.background?.crf ?? 45}, GOP ${o.background?.gop ?? 60}`);
-      const bg = await encodeBackgroundStream(() => backgroundFrames(cap), {
+      const bg = await encodeBackgroundStream(() => captureBackgroundFrames(cap), {
         width: cap.width, height: cap.height, fps: cap.fps, codec: o.background?.codec, crf: o.background?.crf, gop: o.background?.gop,
       });
       extra.push({ type: SectionType.BACKGROUND_VIDEO, payload: bg.video, name: 'BACKGROUND_VIDEO' });
       extra.push({ type: SectionType.BACKGROUND_META, payload: encodeBackgroundMeta(bg.meta), name: 'BACKGROUND_META' });
+      tBackground = (performance.now() - tBackground) / 1000;
     }
   }
   const holdoutEvery = o.holdoutEvery ?? (isVideo ? 0 : 8);
@@ -198,7 +208,12 @@ export async function encodeDataset(o: EncodeOptions): Promise<EncodeResult> {
       gridLevels: encoded.gridLevels.map((l) => ({ kind: l.kind, level: l.level, activeEntries: l.activeEntries, bits: l.bits })),
       float32Bytes, train,
       quality: { trained: { psnr: train.eval.psnr, ssim: train.eval.ssim, frames: train.eval.frames }, decoded: decodedQuality, views: data.test.length ? 'held-out' : 'training' },
-      seconds: { train: tTrain, code: tCode, verify: tVerify },
+      seconds: {
+        ...(capture ? { frames: capture.stageSeconds.frames.seconds, segment: capture.stageSeconds.segment.seconds, poses: capture.stageSeconds.poses.seconds } : {}),
+        ...(tBackground !== undefined ? { background: tBackground } : {}),
+        train: tTrain, code: tCode, verify: tVerify,
+      },
+      cachedStages: capture ? Object.entries(capture.stageSeconds).filter(([, v]) => v.cached).map(([k]) => k) : [],
       peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
       largestGpuBuffer: { bytes: bufferStats.largestBytes, label: bufferStats.largestLabel },
     };
@@ -219,15 +234,6 @@ async function evaluateDecoded(ctx: GpuContext, decoded: FieldPayload, data: Pos
     indices, intrinsics: data.intrinsics, background: [0, 0, 0],
     targets: (i) => data.frames[i]!.rgba,
   });
-}
-
-/** The source frames and their soft alphas, one at a time (the background stream's input). */
-async function* backgroundFrames(c: VideoCapture): AsyncGenerator<BackgroundFrame> {
-  for (const n of c.names) {
-    const rgb = await sharp(join(c.framesDir, n)).removeAlpha().raw().toBuffer();
-    const alpha = await sharp(join(c.alphaDir, n)).extractChannel(0).raw().toBuffer();
-    yield { pixels: new Uint8Array(rgb.buffer, rgb.byteOffset, rgb.length), mask: new Uint8Array(alpha.buffer, alpha.byteOffset, alpha.length) };
-  }
 }
 
 function writeAtomic(path: string, bytes: Uint8Array): void {

@@ -20,7 +20,8 @@ import { probeVideo, readVideoFrames } from '../video/ffmpeg.ts';
 import { DatasetError } from '../data/dataset-error.ts';
 import { writeTransforms } from '../data/transforms.ts';
 import { segmentFrames, type SegmentFramesOptions } from '../segment/segmenter.ts';
-import { estimatePoses, loadPoseSource, type PoseFeatures, type FramePoses } from '../poses/estimate-poses.ts';
+import { estimatePoses, loadPoseSource, type PoseFeatures, type FramePoses, type PoseEstimate } from '../poses/estimate-poses.ts';
+import type { BackgroundFrame } from '../background/background-stream.ts';
 
 export interface VideoCaptureOptions {
   /** The input video (anything ffmpeg reads). */
@@ -53,7 +54,15 @@ export interface VideoCapture {
   height: number;
   fps: number;
   poses: FramePoses;
+  /**
+   * Wall-clock seconds of each front-end stage. A stage found in the cache reports the time of the
+   * run that made it, with `cached` set.
+   */
+  stageSeconds: Record<VideoStage, { seconds: number; cached: boolean }>;
 }
+
+/** The front-end stages, in order. */
+export type VideoStage = 'frames' | 'segment' | 'poses';
 
 interface Stages {
   [stage: string]: string;
@@ -73,6 +82,21 @@ export async function prepareVideoCapture(o: VideoCaptureOptions): Promise<Video
     writeFileSync(tmp, JSON.stringify(stages, null, 2));
     renameSync(tmp, stagesFile);
   };
+  const timingsFile = join(work, 'timings.json');
+  const timings: Partial<Record<VideoStage, number>> = existsSync(timingsFile) ? (JSON.parse(readFileSync(timingsFile, 'utf8')) as Partial<Record<VideoStage, number>>) : {};
+  const stageSeconds = {} as VideoCapture['stageSeconds'];
+  /** Records a stage that ran (`t0` its start) or was found in the cache (`t0` undefined). */
+  const timed = (stage: VideoStage, t0: number | undefined) => {
+    if (t0 === undefined) {
+      stageSeconds[stage] = { seconds: timings[stage] ?? Number.NaN, cached: true };
+      return;
+    }
+    timings[stage] = (performance.now() - t0) / 1000;
+    stageSeconds[stage] = { seconds: timings[stage], cached: false };
+    const tmp = `${timingsFile}.tmp`;
+    writeFileSync(tmp, JSON.stringify(timings, null, 2));
+    renameSync(tmp, timingsFile);
+  };
   const st = statSync(o.video);
   const inputKey = `${resolve(o.video)}|${st.size}|${st.mtimeMs}`;
   const info = await probeVideo(o.video, { countFrames: true });
@@ -85,7 +109,9 @@ export async function prepareVideoCapture(o: VideoCaptureOptions): Promise<Video
   let names: string[];
   if (stages.frames === framesKey && existsSync(join(work, 'frames.json'))) {
     names = JSON.parse(readFileSync(join(work, 'frames.json'), 'utf8')) as string[];
+    timed('frames', undefined);
   } else {
+    const t0 = performance.now();
     o.onStage?.('frames', `${width}x${height} at ${fps.toFixed(2)} fps`);
     mkdirSync(framesDir, { recursive: true });
     names = [];
@@ -98,6 +124,7 @@ export async function prepareVideoCapture(o: VideoCaptureOptions): Promise<Video
     if (names.length === 0) throw new DatasetError(`${o.video} holds no video frames`, { path: o.video });
     writeFileSync(join(work, 'frames.json'), JSON.stringify(names));
     mark('frames', framesKey);
+    timed('frames', t0);
   }
 
   // 2. Segmentation: soft alpha, binary COLMAP masks, RGBA training images.
@@ -105,7 +132,10 @@ export async function prepareVideoCapture(o: VideoCaptureOptions): Promise<Video
   const colmapMasks = join(work, 'colmap-masks');
   const rgbaDir = join(work, 'rgba');
   const segKey = `${framesKey}|${o.masks ? `masks:${resolve(o.masks)}` : `model:${o.model ?? 'isnet'}`}`;
-  if (stages.segment !== segKey) {
+  if (stages.segment === segKey) {
+    timed('segment', undefined);
+  } else {
+    const t0 = performance.now();
     o.onStage?.('segment', o.masks ? `masks from ${o.masks}` : `model ${o.model ?? 'isnet'}`);
     for (const d of [alphaDir, colmapMasks, rgbaDir]) mkdirSync(d, { recursive: true });
     async function* frames() {
@@ -132,6 +162,7 @@ export async function prepareVideoCapture(o: VideoCaptureOptions): Promise<Video
       o.onProgress?.('segment', ++done, names.length);
     }
     mark('segment', segKey);
+    timed('segment', t0);
   }
 
   // 3. Poses: COLMAP on the object frames (or the whole frames), or a given file.
@@ -139,6 +170,8 @@ export async function prepareVideoCapture(o: VideoCaptureOptions): Promise<Video
   const poseKey = `${segKey}|${o.poses ? `file:${resolve(o.poses)}` : `colmap:${features}:${o.poseOverlap ?? 10}`}`;
   const dataset = join(work, 'transforms.json');
   let poses: FramePoses;
+  const tPoses = performance.now();
+  let colmap: PoseEstimate['timings'] | undefined;
   if (o.poses) {
     o.onStage?.('poses', `from ${o.poses}`);
     // A video's frames have no names of their own: a poses file with exactly one pose per frame is
@@ -147,15 +180,33 @@ export async function prepareVideoCapture(o: VideoCaptureOptions): Promise<Video
     poses = all.c2w.length === names.length ? { ...all, names } : await loadPoseSource(o.poses, { frames: names, masks: colmapMasks });
   } else {
     o.onStage?.('poses', `COLMAP, ${features === 'object' ? 'features on the object' : 'features on the whole frame'}`);
-    poses = await estimatePoses({
+    const estimate = await estimatePoses({
       frames: framesDir, masks: colmapMasks, workDir: join(work, 'colmap'), poseFeatures: features,
       overlap: o.poseOverlap, transformsPath: join(work, 'colmap', 'transforms.json'),
     });
+    poses = estimate;
+    colmap = estimate.timings;
   }
   if (poses.c2w.length !== names.length) {
     throw new DatasetError(`the poses cover ${poses.c2w.length} frames but the video has ${names.length}; every frame needs a pose`, { path: o.poses ?? o.video });
   }
   writeTransforms(dataset, poses.intrinsics, poses.c2w, poses.worldToUnit, { names: names.map((n) => `rgba/${n}`) });
   mark('poses', poseKey);
-  return { dataset, framesDir, alphaDir, names, width, height, fps, poses };
+  // estimatePoses keeps its own cache of COLMAP's steps; a rerun that found them reports their time.
+  if (colmap && colmap.extract.cached && colmap.match.cached && colmap.map.cached) {
+    const ms = colmap.extract.ms + colmap.match.ms + colmap.map.ms + colmap.convert.ms;
+    stageSeconds.poses = { seconds: ms / 1000, cached: true };
+  } else {
+    timed('poses', tPoses);
+  }
+  return { dataset, framesDir, alphaDir, names, width, height, fps, poses, stageSeconds };
+}
+
+/** The source frames and their soft alphas, one at a time (the background stream's input). */
+export async function* captureBackgroundFrames(c: Pick<VideoCapture, 'names' | 'framesDir' | 'alphaDir'>): AsyncGenerator<BackgroundFrame> {
+  for (const n of c.names) {
+    const rgb = await sharp(join(c.framesDir, n)).removeAlpha().raw().toBuffer();
+    const alpha = await sharp(join(c.alphaDir, n)).extractChannel(0).raw().toBuffer();
+    yield { pixels: new Uint8Array(rgb.buffer, rgb.byteOffset, rgb.length), mask: new Uint8Array(alpha.buffer, alpha.byteOffset, alpha.length) };
+  }
 }

@@ -20,7 +20,7 @@ export const FFMPEG_STDERR_TAIL_LINES = 40;
 
 /** `ffmpeg` or `ffprobe` is missing, failed, or produced output that cannot be used. */
 export class FfmpegError extends Error {
-  override readonly name = 'FfmpegError';
+  override readonly name: string = 'FfmpegError';
   /** The full command line that was run, program first. */
   readonly argv: string[];
   /** The process exit code; `null` when it never started or was killed by a signal. */
@@ -35,4 +35,22 @@ export class FfmpegError extends Error {
     this.exitCode = options.exitCode;
     this.stderrTail = options.stderrTail ?? '';
   }
+}
+
+/** `ffmpeg` or `ffprobe` is not installed (or not at the configured path). */
+export class FfmpegNotFoundError extends FfmpegError {
+  override readonly name = 'FfmpegNotFoundError';
+}
+
+/**
+ * The input exists but ffmpeg cannot read it as a video: not a media file at all, a damaged one,
+ * or a file without a video stream (audio only, an image sequence pattern, a document).
+ */
+export class NotAVideoError extends FfmpegError {
+  override readonly name = 'NotAVideoError';
+}
+
+/** The input is a video container, but ffmpeg decodes no frame from it (an empty or truncated stream). */
+export class NoFramesError extends FfmpegError {
+  override readonly name = 'NoFramesError';
 }

@@ -11,7 +11,7 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { rename, unlink } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
-import { FFMPEG_STDERR_TAIL_LINES, FfmpegError } from './errors.ts';
+import { FFMPEG_STDERR_TAIL_LINES, FfmpegError, FfmpegNotFoundError, NoFramesError, NotAVideoError } from './errors.ts';
 
 export { FfmpegError } from './errors.ts';
 
@@ -234,7 +234,7 @@ function processFailure(run: Running, info: ExitInfo, doing: string): FfmpegErro
     const code = info.spawnError.code;
     if (code === 'ENOENT') {
       const where = bin.includes('/') ? `at ${bin}` : 'on PATH';
-      return new FfmpegError(
+      return new FfmpegNotFoundError(
         `${run.tool} was not found ${where}; install it with \`apt-get install ffmpeg\` (Debian) or run \`make bootstrap\``,
         { ...base, cause: info.spawnError },
       );
@@ -367,8 +367,10 @@ export async function writeVideo(
  * as the caller pulls frames; breaking out of the loop early stops ffmpeg.
  *
  * @throws TypeError for bad options.
- * @throws FfmpegError when ffmpeg/ffprobe is missing, the file is not a readable video, or the
- *   output ends in the middle of a frame.
+ * @throws FfmpegNotFoundError when ffmpeg/ffprobe is missing.
+ * @throws NotAVideoError when the file is not a video ffmpeg can read.
+ * @throws NoFramesError when it decodes to no frame at all (after the stream ends).
+ * @throws FfmpegError when ffmpeg fails, or the output ends in the middle of a frame.
  */
 export async function* readVideoFrames(path: string, opts: ReadVideoOptions = {}): AsyncGenerator<Uint8Array> {
   if (typeof path !== 'string' || path.length === 0) throw new TypeError('path must be a non-empty string');
@@ -406,6 +408,7 @@ export async function* readVideoFrames(path: string, opts: ReadVideoOptions = {}
   const frameBytes = w * h * 3;
   let frame = new Uint8Array(frameBytes);
   let filled = 0;
+  let count = 0;
   let streamError: unknown;
   try {
     try {
@@ -418,6 +421,7 @@ export async function* readVideoFrames(path: string, opts: ReadVideoOptions = {}
           filled += n;
           off += n;
           if (filled === frameBytes) {
+            count++;
             yield frame;
             frame = new Uint8Array(frameBytes);
             filled = 0;
@@ -428,6 +432,16 @@ export async function* readVideoFrames(path: string, opts: ReadVideoOptions = {}
       streamError = err;
     }
     const info = await run.exited;
+    if (!info.spawnError && info.code !== 0 && count === 0 && filled === 0) {
+      // Not one frame decoded. If ffprobe cannot read the file either, it is not a video at all
+      // (probeVideo throws NotAVideoError); otherwise the container is fine and its stream data is not.
+      if (opts.width !== undefined && opts.height !== undefined) await probeVideo(path, { ffprobePath: opts.ffprobePath });
+      const lastLine = run.stderrTail().split('\n').filter((l) => l.trim() !== '').pop()?.trim();
+      throw new NoFramesError(
+        `${path} holds no video frame ffmpeg can decode${lastLine ? ` (${lastLine})` : ''}; the stream is empty or damaged: check the file, or record it again`,
+        { argv: run.argv, exitCode: info.code, stderrTail: run.stderrTail() },
+      );
+    }
     if (info.spawnError || info.code !== 0) throw processFailure(run, info, `decoding ${path}`);
     if (streamError !== undefined) {
       throw new FfmpegError(`reading ffmpeg's output for ${path} failed`, {
@@ -439,6 +453,11 @@ export async function* readVideoFrames(path: string, opts: ReadVideoOptions = {}
         `ffmpeg's output for ${path} ended in the middle of a frame (${filled} of ${frameBytes} bytes); the file may be truncated`,
         { argv: run.argv, exitCode: info.code, stderrTail: run.stderrTail() },
       );
+    }
+    if (count === 0) {
+      throw new NoFramesError(`${path} holds no video frames ffmpeg can decode (an empty or truncated stream); check the file, or record it again`, {
+        argv: run.argv, exitCode: info.code, stderrTail: run.stderrTail(),
+      });
     }
   } finally {
     await stop(run);
@@ -476,7 +495,8 @@ function parseCount(value: string | undefined): number | undefined {
  * Reads the first video stream's display size, frame rate, frame count and codec with
  * `ffprobe -of json`.
  *
- * @throws FfmpegError when ffprobe is missing, the file cannot be read, or has no video stream.
+ * @throws FfmpegNotFoundError when ffprobe is missing.
+ * @throws NotAVideoError when ffprobe cannot read the file, or it has no video stream.
  */
 export async function probeVideo(path: string, opts: ProbeVideoOptions = {}): Promise<VideoInfo> {
   if (typeof path !== 'string' || path.length === 0) throw new TypeError('path must be a non-empty string');
@@ -495,7 +515,17 @@ export async function probeVideo(path: string, opts: ProbeVideoOptions = {}): Pr
     out = Buffer.alloc(0);
   }
   const info = await run.exited;
-  if (info.spawnError || info.code !== 0) throw processFailure(run, info, `probing ${path}`);
+  if (info.spawnError) throw processFailure(run, info, `probing ${path}`);
+  if (info.code !== 0) {
+    // ffprobe started and failed on the file: it is not something ffmpeg can read as a video.
+    const failure = processFailure(run, info, `probing ${path}`);
+    const lastLine = run.stderrTail().split('\n').filter((l) => l.trim() !== '').pop()?.trim();
+    throw new NotAVideoError(
+      `${path} is not a video ffmpeg can read${lastLine ? ` (${lastLine})` : ''}; pass a video file (for example an .mp4 or .mov), ` +
+        'or a posed capture (a folder with transforms.json)',
+      { argv: failure.argv, exitCode: failure.exitCode, stderrTail: failure.stderrTail },
+    );
+  }
   let stream: ProbeStream | undefined;
   try {
     const parsed = JSON.parse(out.toString('utf8')) as { streams?: ProbeStream[] };
@@ -506,7 +536,7 @@ export async function probeVideo(path: string, opts: ProbeVideoOptions = {}): Pr
     });
   }
   if (!stream || !isPositiveInt(stream.width) || !isPositiveInt(stream.height)) {
-    throw new FfmpegError(`${path} has no video stream; pass a video file (for example an .mp4 or .mov)`, {
+    throw new NotAVideoError(`${path} has no video stream; pass a video file (for example an .mp4 or .mov)`, {
       argv: run.argv, exitCode: info.code, stderrTail: run.stderrTail(),
     });
   }

@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { testGpu } from '../helpers/gpu.ts';
 import { writeSample } from '../../src/data/sample/index.ts';
 import { encodeDataset } from '../../src/pipeline/encode.ts';
-import { decodeFile } from '../../src/pipeline/decode.ts';
+import { decodeFile, unpremultiply } from '../../src/pipeline/decode.ts';
 import { inspectFile } from '../../src/pipeline/inspect.ts';
 import { renderDecoded } from '../../src/pipeline/render-decoded.ts';
 import { decodeFieldFile, fieldMlpConfigs } from '../../src/codec/field-file.ts';
@@ -79,7 +79,8 @@ test('encode → .rlq → decode: every grid bit restored, frames identical to t
   await renderDecoded(gpu, encoderSide, { indices: [0, 1, 2], intrinsics: decoded.intrinsics, background: [0, 0, 0], onFrame: (_i, rgba) => { rendered.push(rgba); } });
   for (let i = 0; i < 3; i++) {
     const png = await sharp(join(framesDir, `frame_0000${i}.png`)).raw().toBuffer();
-    assert.ok(Buffer.compare(png, Buffer.from(rendered[i]!)) === 0, `frame ${i} differs from the encoder-side render`);
+    // PNG frames hold straight alpha: the render (over black) divided by its opacity.
+    assert.ok(Buffer.compare(png, Buffer.from(unpremultiply(rendered[i]!))) === 0, `frame ${i} differs from the encoder-side render`);
   }
   // Any output size (the field is resolution-agnostic).
   const big = await decodeFile({ input: file, out: join(dir, 'big'), frames: 1, size: { width: 96, height: 80 }, gpu });
@@ -102,4 +103,13 @@ test('encode → .rlq → decode: every grid bit restored, frames identical to t
     assert.throws(() => decodeFieldFile(bytes.subarray(0, cut)), BitstreamError, `truncated to ${cut}`);
   }
   await gpu.check();
+});
+
+test('unpremultiply: straight alpha that composites back over black to the render', () => {
+  const render = Uint8Array.of(100, 50, 0, 200, 10, 20, 30, 0, 255, 128, 3, 255, 1, 1, 1, 2);
+  const straight = unpremultiply(render);
+  assert.deepEqual([...straight], [128, 64, 0, 200, 0, 0, 0, 0, 255, 128, 3, 255, 128, 128, 128, 2]);
+  for (let p = 0; p < render.length; p += 4) {
+    for (let c = 0; c < 3; c++) assert.ok(Math.abs(Math.round((straight[p + c]! * straight[p + 3]!) / 255) - (render[p + 3] ? render[p + c]! : 0)) <= 1);
+  }
 });

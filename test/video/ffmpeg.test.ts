@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { FfmpegError, probeVideo, readVideoFrames, writeVideo } from '../../src/video/ffmpeg.ts';
+import { FfmpegNotFoundError, NoFramesError, NotAVideoError } from '../../src/video/errors.ts';
 
 const W = 64;
 const H = 48;
@@ -132,9 +133,38 @@ test('FfmpegError on a file that is not a video', async () => {
       assert.ok(e.stderrTail.length > 0, 'stderr tail is kept');
       return true;
     });
-    await assert.rejects(async () => {
-      for await (const _ of readVideoFrames(path, { width: 8, height: 8 })) void _;
-    }, (e: unknown) => e instanceof FfmpegError && e.exitCode !== 0 && e.argv[0] === 'ffmpeg');
+    await assert.rejects(probeVideo(path), (e: unknown) => e instanceof NotAVideoError && /is not a video ffmpeg can read/.test(e.message));
+    for (const size of [{}, { width: 8, height: 8 }]) {
+      await assert.rejects(async () => {
+        for await (const _ of readVideoFrames(path, size)) void _;
+      }, (e: unknown) => e instanceof NotAVideoError && e.exitCode !== 0);
+    }
+    // A container without a video stream (audio only) is not a video either.
+    const audio = join(dir, 'tone.m4a');
+    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=0.3', audio]);
+    await assert.rejects(probeVideo(audio), (e: unknown) => e instanceof NotAVideoError && /has no video stream/.test(e.message));
+  });
+});
+
+test('NoFramesError on a video whose stream data decodes to no frame', async () => {
+  await withTempDir(async (dir) => {
+    const good = join(dir, 'five.mp4');
+    await writeVideo(good, syntheticFrames(), { width: W, height: H, fps: 10 });
+    // Keep the container (moov, written first with +faststart) and zero the coded frames in mdat.
+    const { readFile } = await import('node:fs/promises');
+    const bytes = new Uint8Array(await readFile(good));
+    const mdat = Buffer.from(bytes).indexOf('mdat');
+    assert.ok(mdat > 0, 'the file has an mdat box');
+    bytes.fill(0, mdat + 4);
+    const damaged = join(dir, 'damaged.mp4');
+    await writeFile(damaged, bytes);
+    const info = await probeVideo(damaged);
+    assert.equal(info.width, W, 'the container still probes as a video');
+    for (const size of [{}, { width: 8, height: 8 }]) {
+      await assert.rejects(async () => {
+        for await (const _ of readVideoFrames(damaged, size)) void _;
+      }, (e: unknown) => e instanceof NoFramesError && /holds no video frame/.test(e.message));
+    }
   });
 });
 
@@ -144,7 +174,7 @@ test('FfmpegError tells the user how to install a missing ffmpeg', async () => {
     await assert.rejects(
       writeVideo(path, syntheticFrames(), { width: W, height: H, fps: 24, ffmpegPath: 'reliquary-no-such-ffmpeg' }),
       (e: unknown) =>
-        e instanceof FfmpegError && /not found on PATH/.test(e.message) && /apt-get install ffmpeg/.test(e.message) &&
+        e instanceof FfmpegNotFoundError && /not found on PATH/.test(e.message) && /apt-get install ffmpeg/.test(e.message) &&
         e.exitCode === null,
     );
     await assert.rejects(probeVideo(path, { ffprobePath: 'reliquary-no-such-ffprobe' }), /ffprobe was not found on PATH/);

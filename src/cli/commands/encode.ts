@@ -59,6 +59,10 @@ export async function runEncode(dataset: string, f: EncodeFlags): Promise<void> 
         (Number.isFinite(r.quality.trained.psnr) ? `(${r.quality.trained.psnr.toFixed(2)} dB before quantizing the MLPs) ` : '') +
         `over ${r.quality.decoded.frames} frames\n`,
     );
+    const stageTimes = Object.entries(r.seconds)
+      .filter(([, v]) => v !== undefined && Number.isFinite(v))
+      .map(([k, v]) => `${k} ${v!.toFixed(1)} s${r.cachedStages.includes(k) ? ' (cached)' : ''}`);
+    process.stderr.write(`reliquary encode: stage times: ${stageTimes.join(', ')}; peak memory ${r.peakRssMiB} MiB\n`);
     for (const s of r.sections) process.stderr.write(`  ${s.name.padEnd(16)} ${String(s.bytes).padStart(9)} bytes\n`);
     if (f.json) process.stdout.write(JSON.stringify(r) + '\n');
   } finally {
