@@ -62,6 +62,9 @@ export async function codeAnchor(
   setting: AnchorSetting,
 ): Promise<AnchorResult> {
   checkAnchorSetting(setting);
+  if (setting.codec === 'av1' && (video.width < 64 || video.height < 64)) {
+    throw new TypeError(`SVT-AV1 codes frames of at least 64x64 pixels (got ${video.width}x${video.height}); leave av1 out of the anchors`);
+  }
   const t0 = performance.now();
   await writeVideo(path, frames(), { ...video, codec: ANCHOR_ENCODER[setting.codec], crf: setting.crf, gop: setting.gop });
   const encodeSeconds = (performance.now() - t0) / 1000;

@@ -29,12 +29,18 @@ export type { DatasetOptions, PoseOptions } from './dataset-options.ts';
 export { DatasetError } from './dataset-error.ts';
 export type { WorldToUnit } from './unit-box.ts';
 
-/** One posed image. */
-export interface Frame {
+/** A frame's name and pose, whether or not its image was loaded. */
+export interface FramePose {
   /** The frame's `file_path` exactly as written in the json. */
   name: string;
   /** Camera-to-world, 12 values, 3x4 row-major, unit-box coordinates (OpenGL camera convention). */
   c2w: Float64Array;
+}
+
+/** One posed image: a frame whose image was loaded. */
+export interface Frame extends FramePose {
+  /** The frame's position among all the capture's frames, i.e. in {@link PosedDataset.poses}. */
+  index: number;
   /**
    * `width * height * 4` bytes, row-major, top row first, not premultiplied. Alpha is the image's
    * own alpha when it has a non-trivial one, else the `mask_path` mask, else 255.
@@ -42,22 +48,49 @@ export interface Frame {
   rgba: Uint8Array<ArrayBuffer>;
 }
 
-/** A loaded dataset. */
+/**
+ * A loaded dataset.
+ *
+ * Every frame has a pose (`poses`), but only the frames in `frames` have an image: all of them, or
+ * with {@link LoadPosedDatasetOptions.maxImages} an evenly spaced subset, so that memory does not
+ * grow with the capture's length. Keeping the images on their own list (rather than an optional
+ * `rgba` on every pose) lets the type checker guarantee that no code reads an image never loaded:
+ * `train`, `test` and `frames[i].rgba` only ever name loaded frames.
+ */
 export interface PosedDataset {
   /** The single camera, at the loaded (downscaled) resolution. */
   intrinsics: Intrinsics;
-  /** All frames, sorted by `file_path`. */
+  /**
+   * Every frame of the capture, sorted by `file_path`: its name and pose. Its length is the
+   * capture's frame count (a decoder renders one output frame per pose).
+   */
+  poses: FramePose[];
+  /**
+   * The frames whose images were loaded, in the same order (`frames[j].index` is the position in
+   * `poses`; `frames[j].c2w` is the same array as `poses[frames[j].index].c2w`).
+   */
   frames: Frame[];
-  /** Indices into `frames` of the training split. */
+  /** Indices into `frames` (loaded frames) of the training split. */
   train: number[];
-  /** Indices into `frames` of the evaluation split (`i % holdoutEvery === 0`). */
+  /** Indices into `frames` (loaded frames) of the evaluation split (`j % holdoutEvery === 0`). */
   test: number[];
   /** The file-coordinates → unit-box mapping applied to the poses. */
   worldToUnit: WorldToUnit;
-  /** True when any frame has an alpha (own or mask) below 255 somewhere. */
+  /** True when any loaded frame has an alpha (own or mask) below 255 somewhere. */
   hasAlpha: boolean;
   /** Absolute path of the transforms.json read. */
   source: string;
+}
+
+/** Options of {@link loadPosedDataset}: the dataset options plus how many images to load at most. */
+export interface LoadPosedDatasetOptions extends DatasetOptions {
+  /**
+   * Load the images of at most this many frames (integer ≥ 1; default: all). With more frames
+   * than that, only the evenly spaced subset {@link evenlySpacedIndices} is decoded (first and last
+   * frame included); the others keep their pose in `poses` but get no image. The hold-out split
+   * is taken over the loaded frames.
+   */
+  maxImages?: number;
 }
 
 /** Poses and camera of a transforms.json, without images. */
@@ -105,6 +138,24 @@ async function cameraAndBox(
   };
 }
 
+/**
+ * `min(count, max)` evenly spaced indices of `0 … count−1`, ascending: `round(k·(count−1)/(m−1))`
+ * for k = 0 … m−1 (the first and the last index included; just `[0]` for m = 1). Deterministic, so
+ * two loads with the same `maxImages` pick the same frames. All indices when `count ≤ max`.
+ */
+export function evenlySpacedIndices(count: number, max: number): number[] {
+  if (count <= max) return Array.from({ length: count }, (_, i) => i);
+  if (max < 1) return [];
+  if (max === 1) return [0];
+  const out: number[] = [];
+  for (let k = 0; k < max; k++) {
+    const i = Math.round((k * (count - 1)) / (max - 1));
+    // The step (count−1)/(max−1) exceeds 1, so rounding never repeats an index; kept as a guard.
+    if (out.length === 0 || out[out.length - 1] !== i) out.push(i);
+  }
+  return out;
+}
+
 /** Train / test indices: `i % every === 0` → test; every = 0 → all train. */
 export function holdoutSplit(count: number, every: number): { train: number[]; test: number[] } {
   const train: number[] = [];
@@ -116,30 +167,41 @@ export function holdoutSplit(count: number, every: number): { train: number[]; t
 /**
  * Loads a posed image set: `dir` is a folder holding `transforms.json` (or the path of a json in
  * that convention). Images are decoded with sharp (several at once), downscaled by
- * `opts.downscale` with intrinsics scaled to match, and poses mapped into the unit box.
+ * `opts.downscale` with intrinsics scaled to match, and poses mapped into the unit box. With
+ * `opts.maxImages`, only an evenly spaced subset of the images is decoded (and checked to exist);
+ * every frame still gets its pose.
  *
  * @throws TypeError for invalid `opts` (naming the field).
  * @throws DatasetError for a missing transforms.json, no frames, a missing image or mask (named),
  *   inconsistent image sizes, differing per-frame cameras, or unsupported camera models.
  */
-export async function loadPosedDataset(dir: string, opts: DatasetOptions = {}): Promise<PosedDataset> {
+export async function loadPosedDataset(dir: string, opts: LoadPosedDatasetOptions = {}): Promise<PosedDataset> {
   const o = resolveDatasetOptions(opts);
+  const maxImages = opts.maxImages ?? Infinity;
+  if (opts.maxImages !== undefined && !(Number.isInteger(opts.maxImages) && opts.maxImages >= 1)) {
+    throw new TypeError(`opts.maxImages, when provided, must be an integer >= 1 (got ${String(opts.maxImages)})`);
+  }
   const file = await readTransformsFile(dir);
+  const loaded = evenlySpacedIndices(file.frames.length, maxImages);
   const files = await Promise.all(
-    file.frames.map(async (f) => ({
-      image: await resolveImageFile(file.baseDir, f.filePath, `image of frame ${f.filePath}`),
-      mask:
-        f.maskPath === undefined
-          ? undefined
-          : await resolveImageFile(file.baseDir, f.maskPath, `mask of frame ${f.filePath}`),
-    })),
+    loaded.map(async (i) => {
+      const f = file.frames[i];
+      return {
+        image: await resolveImageFile(file.baseDir, f.filePath, `image of frame ${f.filePath}`),
+        mask:
+          f.maskPath === undefined
+            ? undefined
+            : await resolveImageFile(file.baseDir, f.maskPath, `mask of frame ${f.filePath}`),
+      };
+    }),
   );
   const { source, sourceFrom, intrinsics, worldToUnit } = await cameraAndBox(file, o);
   const target: ImageSize = { width: intrinsics.width, height: intrinsics.height };
+  const poses: FramePose[] = file.frames.map((f) => ({ name: f.filePath, c2w: poseToUnit(f.c2w, worldToUnit) }));
 
   let hasAlpha = false;
-  const frames = await mapLimit(file.frames, o.concurrency, async (f, i): Promise<Frame> => {
-    const { image, mask } = files[i];
+  const frames = await mapLimit(loaded, o.concurrency, async (index, j): Promise<Frame> => {
+    const { image, mask } = files[j];
     const img = await decodeRgba(image, source, sourceFrom, target, o.kernel);
     const rgba = img.rgba;
     let opaque = !img.hasAlphaChannel || alphaIsOpaque(rgba);
@@ -149,10 +211,10 @@ export async function loadPosedDataset(dir: string, opts: DatasetOptions = {}): 
       opaque = alphaIsOpaque(rgba);
     }
     if (!opaque) hasAlpha = true;
-    return { name: f.filePath, c2w: poseToUnit(f.c2w, worldToUnit), rgba };
+    return { ...poses[index], index, rgba };
   });
   const { train, test } = holdoutSplit(frames.length, o.holdoutEvery);
-  return { intrinsics, frames, train, test, worldToUnit, hasAlpha, source: file.jsonPath };
+  return { intrinsics, poses, frames, train, test, worldToUnit, hasAlpha, source: file.jsonPath };
 }
 
 function alphaIsOpaque(rgba: Uint8Array): boolean {

@@ -11,12 +11,12 @@ import { mkdirSync, renameSync, writeFileSync, existsSync, statSync } from 'node
 import { dirname, join } from 'node:path';
 import { acquireGpu, type GpuContext } from '../gpu/device.ts';
 import { bufferStats, resetBufferStats } from '../gpu/buffers.ts';
-import { loadPosedDataset, type PosedDataset } from '../data/transforms.ts';
+import { loadPosedDataset, loadPoses, type PosedDataset } from '../data/transforms.ts';
 import { readCheckpoint } from '../train/checkpoint.ts';
 import { RATE_PRESETS } from '../train/train-config.ts';
 import { occupancyBitsFromValues } from '../field/occupancy/occupancy-grid.ts';
 import { gridLayout } from '../field/encoding/grid-config.ts';
-import { trainModel, type TrainModelOptions, type TrainModelResult } from './train-model.ts';
+import { planTrainFrames, trainModel, type TrainModelOptions, type TrainModelResult } from './train-model.ts';
 import { encodeFieldFile, decodeFieldFile, CODING_DEFAULTS, type FieldPayload, type CodecConfig } from '../codec/field-file.ts';
 import { binarizeParams } from '../codec/grid/grid-codec.ts';
 import type { Preset, PresetName } from '../presets.ts';
@@ -56,6 +56,13 @@ export interface EncodeOptions {
   downscale?: number;
   /** Hold out every k-th frame from training to measure quality (default 8; 0 = train on all). */
   holdoutEvery?: number;
+  /**
+   * Train on at most this many evenly spaced frames (integer ≥ 1; default {@link VIDEO_TRAIN_FRAMES}
+   * for a video, no limit for a posed capture); always clamped to the GPU's texture layers. Only
+   * these frames' images are loaded, so memory stays bounded whatever the video's length; every
+   * frame still gets its pose in the file and an output frame from the decoder.
+   */
+  maxTrainFrames?: number;
   /** Frame rate recorded in the file (default 24). */
   fps?: number;
   seed?: number;
@@ -73,12 +80,24 @@ export interface EncodeOptions {
   shouldStop?(): boolean;
 }
 
+/**
+ * Default `maxTrainFrames` for a video input. A static object is covered by a few hundred views (the
+ * usual NeRF captures have 50-300: fox 67, the Blender scenes 100, mip-NeRF 360 125-311); neighbouring
+ * frames of a video add almost nothing new, so more would only cost memory (each is a layer of the
+ * training texture, of which WebGPU guarantees 256) and loading time. A 2-minute 30 fps video
+ * (3600 frames) trains on every 18th frame.
+ */
+export const VIDEO_TRAIN_FRAMES = 200;
+
 export interface EncodeResult {
   out: string;
   bytes: number;
   /** bytes·8 / (width·height·frames) of the stored video. */
   bpp: number;
+  /** Frames of the stored video: every input frame has a pose and an output frame. */
   frames: number;
+  /** Frames trained on (an evenly spaced subset when `maxTrainFrames` or the GPU limited them). */
+  trainFrames: number;
   width: number;
   height: number;
   sections: { name: string; bytes: number }[];
@@ -113,6 +132,10 @@ export async function encodeDataset(o: EncodeOptions): Promise<EncodeResult> {
   const lambda = o.lambda ?? 2e-3;
   if (!(lambda >= 0 && Number.isFinite(lambda))) throw new TypeError(`--lambda must be a number ≥ 0 (got ${lambda})`);
   const presetName = o.preset ?? 'cpu';
+  if (o.maxTrainFrames !== undefined && !(Number.isInteger(o.maxTrainFrames) && o.maxTrainFrames >= 1)) {
+    throw new TypeError(`--train-frames (maxTrainFrames) must be an integer ≥ 1 (got ${String(o.maxTrainFrames)})`);
+  }
+  const maxTrainFrames = o.maxTrainFrames ?? (isVideo ? VIDEO_TRAIN_FRAMES : undefined);
   const workDir = o.workDir ?? `${o.out}.work`;
   prepareOutput(o.out, 'file', 'the encoded file');
   prepareOutput(workDir, 'folder', 'the work folder');
@@ -142,11 +165,16 @@ export async function encodeDataset(o: EncodeOptions): Promise<EncodeResult> {
   const ctx = o.gpu ?? (await acquireGpu());
   resetBufferStats();
   try {
-    o.onStage?.('train', `λ = ${lambda}, d_f = ${df}, preset ${presetName}`);
     const t0 = performance.now();
+    // The plan trainModel will follow, to say up front when only some frames are trained on.
+    const layers = ctx.device.limits.maxTextureArrayLayers;
+    const plan = planTrainFrames((await loadPoses(dataset, { downscale: o.downscale ?? 1 })).c2w.length, holdoutEvery, maxTrainFrames, layers);
+    const subset = plan.limitedBy === undefined ? ''
+      : `; training on ${plan.train} evenly spaced of ${plan.total} frames (${plan.limitedBy === 'device' ? `this GPU holds at most ${layers}` : '--train-frames'}), every frame keeps its pose`;
+    o.onStage?.('train', `λ = ${lambda}, d_f = ${df}, preset ${presetName}${subset}`);
     const train = await trainModel({
       dataset, out: workDir, preset: presetName, steps: o.steps, downscale: o.downscale, maxMinutes: o.maxMinutes,
-      resume: o.resume, holdoutEvery, evalFrames: o.evalFrames, seed: o.seed, gpu: ctx,
+      resume: o.resume, holdoutEvery, maxTrainFrames, evalFrames: o.evalFrames, seed: o.seed, gpu: ctx,
       onStep: o.onStep, shouldStop: o.shouldStop,
       configure(p) {
         p.field.grid.binarize = true;
@@ -161,7 +189,8 @@ export async function encodeDataset(o: EncodeOptions): Promise<EncodeResult> {
     o.onStage?.('code', 'arithmetic coding of the grid, quantizing the MLPs');
     const t1 = performance.now();
     const { header, tensors } = readCheckpoint<{ field: FieldPayload['config']['field']; dataset: { worldToUnit: CodecConfig['worldToUnit'] } }>(train.checkpoint);
-    const data = await loadPosedDataset(dataset, { downscale: o.downscale ?? 1, holdoutEvery });
+    // The same frames as training (the subset is deterministic): every pose, the loaded frames' images.
+    const data = await loadPosedDataset(dataset, { downscale: o.downscale ?? 1, holdoutEvery, maxImages: train.loadedFrames });
     const need = (name: string) => {
       const t = tensors.get(name);
       if (!t) throw new Error(`${train.checkpoint} has no tensor ${name}; delete ${workDir} and encode again`);
@@ -174,12 +203,12 @@ export async function encodeDataset(o: EncodeOptions): Promise<EncodeResult> {
       format: 'reliquary-field', version: 1, field, coding: { ...CODING_DEFAULTS },
       // The stored video is the source's: its size (training may run downscaled) and frame rate.
       video: capture
-        ? { frames: data.frames.length, width: capture.width, height: capture.height, fps: o.fps ?? capture.fps }
-        : { frames: data.frames.length, width: data.intrinsics.width, height: data.intrinsics.height, fps: o.fps ?? 24 },
+        ? { frames: data.poses.length, width: capture.width, height: capture.height, fps: o.fps ?? capture.fps }
+        : { frames: data.poses.length, width: data.intrinsics.width, height: data.intrinsics.height, fps: o.fps ?? 24 },
       worldToUnit: data.worldToUnit,
     };
     const payload: FieldPayload = {
-      config, intrinsics: data.intrinsics, c2w: data.frames.map((f) => f.c2w),
+      config, intrinsics: data.intrinsics, c2w: data.poses.map((f) => f.c2w),
       occupancy: { resolution: field.occupancy.resolution, bits: occBits },
       theta: need('grid'), density: need('density-mlp'), color: need('color-mlp'),
       context: { level: need('context-level'), dim: layout.planes.levels > 0 ? need('context-dim') : null },
@@ -203,8 +232,8 @@ export async function encodeDataset(o: EncodeOptions): Promise<EncodeResult> {
     const { width, height } = config.video;
     const float32Bytes = 4 * (layout.paramCount + payload.density.length + payload.color.length + payload.context.level.length + (payload.context.dim?.length ?? 0));
     return {
-      out: o.out, bytes: encoded.bytes.length, bpp: (encoded.bytes.length * 8) / (width * height * data.frames.length),
-      frames: data.frames.length, width, height, sections: encoded.sections,
+      out: o.out, bytes: encoded.bytes.length, bpp: (encoded.bytes.length * 8) / (width * height * data.poses.length),
+      frames: data.poses.length, trainFrames: train.trainFrames, width, height, sections: encoded.sections,
       gridLevels: encoded.gridLevels.map((l) => ({ kind: l.kind, level: l.level, activeEntries: l.activeEntries, bits: l.bits })),
       float32Bytes, train,
       quality: { trained: { psnr: train.eval.psnr, ssim: train.eval.ssim, frames: train.eval.frames }, decoded: decodedQuality, views: data.test.length ? 'held-out' : 'training' },
@@ -224,15 +253,18 @@ export async function encodeDataset(o: EncodeOptions): Promise<EncodeResult> {
 
 /**
  * Renders the decoded field at the held-out poses (over black) and compares with the dataset; with no
- * held-out frames (a video is trained on all its frames), at every 8th frame, which were trained on.
+ * held-out frames (a video is trained on all its loaded frames), at every 8th loaded frame, which were
+ * trained on. Only loaded frames have an image: the views are indices into `data.frames`, rendered at
+ * their position among all the stored poses (`Frame.index`).
  */
 async function evaluateDecoded(ctx: GpuContext, decoded: FieldPayload, data: PosedDataset, limit = Infinity): Promise<Quality> {
-  const views = data.test.length ? data.test : data.frames.map((_, i) => i).filter((i) => i % 8 === 0);
-  const indices = views.slice(0, limit);
-  if (indices.length === 0) return { psnr: NaN, ssim: NaN, frames: 0 };
+  const views = data.test.length ? data.test : data.frames.map((_, j) => j).filter((j) => j % 8 === 0);
+  const frames = views.slice(0, limit).map((j) => data.frames[j]!);
+  if (frames.length === 0) return { psnr: NaN, ssim: NaN, frames: 0 };
+  const targets = new Map(frames.map((f) => [f.index, f.rgba]));
   return renderDecoded(ctx, decoded, {
-    indices, intrinsics: data.intrinsics, background: [0, 0, 0],
-    targets: (i) => data.frames[i]!.rgba,
+    indices: frames.map((f) => f.index), intrinsics: data.intrinsics, background: [0, 0, 0],
+    targets: (i) => targets.get(i),
   });
 }
 

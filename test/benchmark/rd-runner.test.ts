@@ -39,7 +39,7 @@ test('bench rd: tiny grid → points, BD rows and report; rerun resumes; a lost 
   const dir = mkdtempSync(join(tmpdir(), 'rlq-bench-'));
   try {
     const sample = join(dir, 'sample');
-    await writeSample({ out: sample, frames: 12, width: 64, height: 48, samplesPerPixel: 1, video: true });
+    await writeSample({ out: sample, frames: 12, width: 80, height: 64, samplesPerPixel: 1, video: true });
     const out = join(dir, 'report');
     const opts: RdBenchOptions = {
       video: join(sample, 'video.mp4'), out, grid, anchors: ['x264', 'av1'], gpu, configure: tiny, configureKey: 'tiny',

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import sharp from 'sharp';
 import { DatasetError } from '../../src/data/dataset-error.ts';
-import { loadPosedDataset, loadPoses, writeTransforms } from '../../src/data/transforms.ts';
+import { evenlySpacedIndices, loadPosedDataset, loadPoses, writeTransforms } from '../../src/data/transforms.ts';
 import { HEURISTIC_HALF_SIZE_RATIO, pointToUnit } from '../../src/data/unit-box.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
@@ -179,6 +179,75 @@ test('hold-out: i % 8 === 0 by default, configurable, 0 = all train', async () =
   const c = await loadPosedDataset(dir, { holdoutEvery: 0 });
   assert.deepEqual(c.test, []);
   assert.equal(c.train.length, N_FRAMES);
+});
+
+test('evenlySpacedIndices: first and last included, distinct, all when few enough', () => {
+  assert.deepEqual(evenlySpacedIndices(10, 4), [0, 3, 6, 9]);
+  assert.deepEqual(evenlySpacedIndices(10, 5), [0, 2, 5, 7, 9]);
+  assert.deepEqual(evenlySpacedIndices(10, 1), [0]);
+  assert.deepEqual(evenlySpacedIndices(3, 3), [0, 1, 2]);
+  assert.deepEqual(evenlySpacedIndices(3, 200), [0, 1, 2]);
+  assert.deepEqual(evenlySpacedIndices(3, Infinity), [0, 1, 2]);
+  for (const [n, m] of [[3600, 200], [257, 256], [1000, 999], [11, 2]] as const) {
+    const ix = evenlySpacedIndices(n, m);
+    assert.equal(ix.length, m, `${n} → ${m}`);
+    assert.equal(ix[0], 0);
+    assert.equal(ix[m - 1], n - 1);
+    for (let k = 1; k < m; k++) assert.ok(ix[k] > ix[k - 1], `${n} → ${m}: ascending at ${k}`);
+  }
+  // 3600 frames (2 minutes at 30 fps) → 200: gaps of 18 frames, give or take one.
+  const gaps = evenlySpacedIndices(3600, 200).slice(1).map((v, k, a) => v - (k === 0 ? 0 : a[k - 1]));
+  assert.ok(gaps.every((g) => g === 18 || g === 19), `gaps ${[...new Set(gaps)].join(', ')}`);
+});
+
+test('maxImages: images of an evenly spaced subset only, every pose, hold-out over the loaded frames', async () => {
+  const dir = await orbitDataset('max-images');
+  const full = await loadPosedDataset(dir);
+  assert.equal(full.poses.length, N_FRAMES);
+  assert.deepEqual(full.frames.map((f) => f.index), Array.from({ length: N_FRAMES }, (_, i) => i));
+  full.frames.forEach((f, i) => assert.equal(f.c2w, full.poses[i].c2w, 'a loaded frame shares its pose'));
+
+  for (const [max, chosen, hasAlpha] of [[4, [0, 3, 6, 9], false], [5, [0, 2, 5, 7, 9], true]] as const) {
+    const sub = await loadPosedDataset(dir, { maxImages: max });
+    assert.deepEqual(sub.frames.map((f) => f.index), chosen);
+    assert.deepEqual(sub.frames.map((f) => f.name), chosen.map((i) => full.poses[i].name));
+    // Every frame keeps its pose, equal to a full load's.
+    assert.deepEqual(sub.poses.map((p) => p.name), full.poses.map((p) => p.name));
+    sub.poses.forEach((p, i) => assert.deepEqual(p.c2w, full.poses[i].c2w, `pose ${i}`));
+    assert.deepEqual(sub.worldToUnit, full.worldToUnit);
+    assert.deepEqual(sub.intrinsics, full.intrinsics);
+    // The loaded images are the full load's (frame 2's mask included when frame 2 is loaded).
+    sub.frames.forEach((f) => assert.deepEqual(f.rgba, full.frames[f.index].rgba, `image of frame ${f.index}`));
+    assert.equal(sub.hasAlpha, hasAlpha);
+    // Hold-out (every 8th by default) over the loaded frames: train/test index `frames`.
+    assert.deepEqual(sub.test, [0]);
+    assert.deepEqual(sub.train, chosen.slice(1).map((_, j) => j + 1));
+  }
+  // As many or more than the frames: everything, as without the option.
+  const all = await loadPosedDataset(dir, { maxImages: N_FRAMES });
+  assert.equal(all.frames.length, N_FRAMES);
+  assert.deepEqual(all.test, full.test);
+
+  // Unloaded frames' images are not even looked for: a missing one is no error when it is left out.
+  const missing = await writeDataset('max-images-missing', {
+    camera_angle_x: ANGLE_X,
+    aabb_scale: 1,
+    frames: [
+      { file_path: '../shared-images/f0.png', transform_matrix: lookAt(eye(0), CENTRE) },
+      // Sorted by file_path, this is the middle frame.
+      { file_path: '../shared-images/f2-nope.png', transform_matrix: lookAt(eye(1), CENTRE) },
+      { file_path: '../shared-images/f4.png', transform_matrix: lookAt(eye(4), CENTRE) },
+    ],
+  });
+  const two = await loadPosedDataset(missing, { maxImages: 2, holdoutEvery: 0 });
+  assert.deepEqual(two.frames.map((f) => f.name), ['../shared-images/f0.png', '../shared-images/f4.png']);
+  assert.equal(two.poses.length, 3);
+  assert.deepEqual(two.train, [0, 1]);
+  await assert.rejects(loadPosedDataset(missing, { maxImages: 3 }), (e: unknown) => e instanceof DatasetError && /f2-nope\.png/.test(e.message));
+
+  for (const bad of [0, 1.5, -1, Number.NaN]) {
+    await assert.rejects(loadPosedDataset(dir, { maxImages: bad }), (e: unknown) => e instanceof TypeError && /opts\.maxImages/.test(e.message));
+  }
 });
 
 test('nerfstudio normalization: box centred on the optical axes, half-size 0.6 x median distance', async () => {

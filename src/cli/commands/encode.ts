@@ -4,7 +4,7 @@ import type { PresetName } from '../../presets.ts';
 
 export interface EncodeFlags {
   out: string; mode: 'fp' | 'pc'; lambda: number; df: number; preset: PresetName; maxMinutes?: number; steps?: number;
-  downscale: number; fps?: number; holdout?: number; seed?: number; evalFrames?: number; resume?: boolean; json?: boolean; work?: string;
+  downscale: number; fps?: number; holdout?: number; trainFrames?: number; seed?: number; evalFrames?: number; resume?: boolean; json?: boolean; work?: string;
   model: string; masks?: string; poses?: string; poseFeatures: 'object' | 'all'; poseOverlap: number;
   bgCodec: 'x264' | 'x265' | 'av1'; bgCrf: number; bgGop: number;
 }
@@ -33,7 +33,7 @@ export async function runEncode(dataset: string, f: EncodeFlags): Promise<void> 
   try {
     const r = await encodeDataset({
       dataset, out: f.out, mode: f.mode, preset: f.preset, lambda: f.lambda, featuresPerLevel: f.df, maxMinutes: f.maxMinutes, steps: f.steps,
-      downscale: f.downscale, fps: f.fps, holdoutEvery: f.holdout, seed: f.seed, evalFrames: f.evalFrames, resume: f.resume, workDir: f.work,
+      downscale: f.downscale, fps: f.fps, holdoutEvery: f.holdout, maxTrainFrames: f.trainFrames, seed: f.seed, evalFrames: f.evalFrames, resume: f.resume, workDir: f.work,
       segmentation: { model: f.model, masks: f.masks },
       poses: { file: f.poses, features: f.poseFeatures, overlap: f.poseOverlap },
       background: { codec: f.bgCodec, crf: f.bgCrf, gop: f.bgGop },
