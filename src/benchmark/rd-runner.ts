@@ -108,7 +108,10 @@ export async function runRdBench(o: RdBenchOptions): Promise<RdBenchResult> {
   for (const e of experiments) if (e !== 'fp' && e !== 'pc') throw new TypeError(`experiments must be fp and/or pc (got ${String(e)})`);
   for (const a of anchors) if (!(a in ANCHOR_MAX_CRF)) throw new TypeError(`anchors must be among x264, x265, av1 (got ${String(a)})`);
   if (!existsSync(o.video) || !statSync(o.video).isFile()) throw new TypeError(`the input video ${o.video} must be an existing file`);
-  const subsampled = grid.frameStep !== 1 || grid.maxShortSide !== null;
+  if (!Number.isInteger(grid.frameStep) || grid.frameStep < 1) throw new TypeError(`the frame step must be an integer ≥ 1 (got ${grid.frameStep})`);
+  const source = await probeVideo(o.video, { countFrames: true });
+  const scale = grid.maxShortSide ? scaleFilter(source.width, source.height, grid.maxShortSide) : null;
+  const subsampled = grid.frameStep !== 1 || scale !== null;
   if (subsampled && (o.segmentation?.masks || o.poses?.file)) {
     throw new TypeError('--masks and --poses describe the frames of the input video; with --quick (subsampled frames) let the benchmark segment and pose the frames itself, or use the full grid');
   }
@@ -122,14 +125,12 @@ export async function runRdBench(o: RdBenchOptions): Promise<RdBenchResult> {
 
   // 1. The coded input.
   const st = statSync(o.video);
-  const inputKey = sha({ video: resolve(o.video), size: st.size, mtime: st.mtimeMs, step: grid.frameStep, side: grid.maxShortSide });
-  const source = await probeVideo(o.video, { countFrames: true });
+  const inputKey = sha({ video: resolve(o.video), size: st.size, mtime: st.mtimeMs, step: grid.frameStep, scale });
   let coded = o.video;
   if (subsampled) {
     coded = join(cache, `input-${inputKey}.mkv`);
     if (!existsSync(coded)) {
       log(`input: every ${grid.frameStep}. frame${grid.maxShortSide ? `, short side ≤ ${grid.maxShortSide} px` : ''} (FFV1, lossless)`);
-      const scale = grid.maxShortSide ? scaleFilter(source.width, source.height, grid.maxShortSide) : null;
       const tmp = `${coded}.tmp.mkv`;
       execFileSync('ffmpeg', [
         '-v', 'error', '-y', '-i', o.video, '-an',

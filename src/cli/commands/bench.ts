@@ -16,6 +16,8 @@ export interface BenchRdFlags {
   experiments: string;
   anchors: string;
   steps?: number;
+  frameStep?: number;
+  shortSide?: number;
   preset: PresetName;
   model: string;
   masks?: string;
@@ -44,6 +46,8 @@ function list<T extends string>(v: string, allowed: readonly T[], flag: string):
 export async function runBenchRd(video: string, f: BenchRdFlags): Promise<void> {
   const grid = cloneGrid(f.quick ? QUICK_GRID : FULL_GRID);
   if (f.steps !== undefined) grid.steps = f.steps;
+  if (f.frameStep !== undefined) grid.frameStep = f.frameStep;
+  if (f.shortSide !== undefined) grid.maxShortSide = f.shortSide === 0 ? null : f.shortSide;
   const t0 = performance.now();
   const r = await runRdBench({
     video, out: f.out, grid, quick: f.quick,
