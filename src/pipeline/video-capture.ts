@@ -20,6 +20,7 @@ import { probeVideo, readVideoFrames } from '../video/ffmpeg.ts';
 import { DatasetError } from '../data/dataset-error.ts';
 import { writeTransforms } from '../data/transforms.ts';
 import { segmentFrames, type SegmentFramesOptions } from '../segment/segmenter.ts';
+import { ReconstructionError, TooFewRegisteredError } from '../poses/errors.ts';
 import { estimatePoses, loadPoseSource, type PoseFeatures, type FramePoses, type PoseEstimate } from '../poses/estimate-poses.ts';
 import type { BackgroundFrame } from '../background/background-stream.ts';
 
@@ -180,10 +181,20 @@ export async function prepareVideoCapture(o: VideoCaptureOptions): Promise<Video
     poses = all.c2w.length === names.length ? { ...all, names } : await loadPoseSource(o.poses, { frames: names, masks: colmapMasks });
   } else {
     o.onStage?.('poses', `COLMAP, ${features === 'object' ? 'features on the object' : 'features on the whole frame'}`);
-    const estimate = await estimatePoses({
-      frames: framesDir, masks: colmapMasks, workDir: join(work, 'colmap'), poseFeatures: features,
-      overlap: o.poseOverlap, transformsPath: join(work, 'colmap', 'transforms.json'),
+    const run = (f: PoseFeatures, dir: string) => estimatePoses({
+      frames: framesDir, masks: colmapMasks, workDir: join(work, dir), poseFeatures: f,
+      overlap: o.poseOverlap, transformsPath: join(work, dir, 'transforms.json'),
     });
+    let estimate: PoseEstimate;
+    try {
+      estimate = await run(features, 'colmap');
+    } catch (e) {
+      // The object alone can hold too few features (a small or plain object, a low resolution).
+      // When the user did not choose, the whole frame is tried once before giving up.
+      if (o.poseFeatures !== undefined || !(e instanceof ReconstructionError || e instanceof TooFewRegisteredError)) throw e;
+      o.onStage?.('poses', `COLMAP on the object failed (${e.message.split(';')[0]}); retrying with features on the whole frame`);
+      estimate = await run('all', 'colmap-all');
+    }
     poses = estimate;
     colmap = estimate.timings;
   }

@@ -22,7 +22,7 @@ export interface BenchRdFlags {
   model: string;
   masks?: string;
   poses?: string;
-  poseFeatures: 'object' | 'all';
+  poseFeatures?: 'object' | 'all';
   lpips?: string;
   panelFrame?: number;
   json?: boolean;

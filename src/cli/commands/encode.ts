@@ -5,7 +5,7 @@ import type { PresetName } from '../../presets.ts';
 export interface EncodeFlags {
   out: string; mode: 'fp' | 'pc'; lambda: number; df: number; preset: PresetName; maxMinutes?: number; steps?: number;
   downscale: number; fps?: number; holdout?: number; trainFrames?: number; seed?: number; evalFrames?: number; resume?: boolean; json?: boolean; work?: string;
-  model: string; masks?: string; poses?: string; poseFeatures: 'object' | 'all'; poseOverlap: number;
+  model: string; masks?: string; poses?: string; poseFeatures?: 'object' | 'all'; poseOverlap: number;
   bgCodec: 'x264' | 'x265' | 'av1'; bgCrf: number; bgGop: number;
 }
 
