@@ -10,21 +10,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testGpu } from '../helpers/gpu.ts';
+import { tinyPreset } from '../helpers/tiny-preset.ts';
 import { writeSample } from '../../src/data/sample/index.ts';
 import { runRdBench, paretoFront, type RdBenchOptions } from '../../src/benchmark/rd-runner.ts';
 import type { RdGrid } from '../../src/benchmark/rd-grid.ts';
 import type { RdPoint } from '../../src/benchmark/rd-results.ts';
 import { decodeFile } from '../../src/pipeline/decode.ts';
 import { compareSequences } from '../../src/pipeline/compare.ts';
-import type { Preset } from '../../src/presets.ts';
 
-function tiny(p: Preset): void {
-  p.field.grid.hash = { levels: 6, featuresPerLevel: 2, log2TableSize: 12, nMin: 8, nMax: 64 };
-  p.field.grid.planes = { levels: 1, featuresPerLevel: 2, log2TableSize: 11, nMin: 32, nMax: 32 };
-  p.field.occupancy = { ...p.field.occupancy, warmupSteps: 8 };
-  p.train.samplesPerStep = 1 << 12;
-  p.train.rate = { ...p.train.rate!, samples: 2048, startStep: 8, projectionInterval: 16 };
-}
 
 const grid: RdGrid = {
   fp: { lambdas: [2e-3, 3.2e-2], dfs: [2], anchors: { x264: { crfs: [30, 44], gops: [12] }, x265: { crfs: [30, 44], gops: [12] }, av1: { crfs: [40, 55], gops: [12] } } },
@@ -42,7 +35,7 @@ test('bench rd: tiny grid → points, BD rows and report; rerun resumes; a lost 
     await writeSample({ out: sample, frames: 12, width: 80, height: 64, samplesPerPixel: 1, video: true });
     const out = join(dir, 'report');
     const opts: RdBenchOptions = {
-      video: join(sample, 'video.mp4'), out, grid, anchors: ['x264', 'av1'], gpu, configure: tiny, configureKey: 'tiny',
+      video: join(sample, 'video.mp4'), out, grid, anchors: ['x264', 'av1'], gpu, configure: tinyPreset, configureKey: 'tiny',
       segmentation: { masks: join(sample, 'masks') }, poses: { file: join(sample, 'transforms.json') },
     };
     const r1 = await runRdBench(opts);

@@ -4,22 +4,13 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testGpu } from '../helpers/gpu.ts';
+import { tinyPreset } from '../helpers/tiny-preset.ts';
 import { writeSample } from '../../src/data/sample/index.ts';
 import { encodeDataset } from '../../src/pipeline/encode.ts';
 import { decodeFile } from '../../src/pipeline/decode.ts';
 import { inspectFile } from '../../src/pipeline/inspect.ts';
 import { planTrainFrames } from '../../src/pipeline/train-model.ts';
 import { decodeFieldFile } from '../../src/codec/field-file.ts';
-import type { Preset } from '../../src/presets.ts';
-
-/** A tiny architecture (as in video-pc.test.ts) so that the encode takes seconds. */
-function tiny(p: Preset): void {
-  p.field.grid.hash = { levels: 6, featuresPerLevel: 2, log2TableSize: 12, nMin: 8, nMax: 64 };
-  p.field.grid.planes = { levels: 1, featuresPerLevel: 2, log2TableSize: 11, nMin: 32, nMax: 32 };
-  p.field.occupancy = { ...p.field.occupancy, warmupSteps: 8 };
-  p.train.samplesPerStep = 1 << 12;
-  p.train.rate = { ...p.train.rate!, samples: 2048, startStep: 8, projectionInterval: 16 };
-}
 
 test('planTrainFrames: the most loaded frames whose training split fits the option and the device', () => {
   // Few enough: everything is loaded.
@@ -54,7 +45,7 @@ test('video encode with maxTrainFrames < frames: trains on that many, the file k
   const stages: { stage: string; detail: string }[] = [];
   // Masks and poses from the sample (segmentation and COLMAP have tests of their own).
   const r = await encodeDataset({
-    dataset: join(sample, 'video.mp4'), out, steps: 20, gpu, configure: tiny, maxTrainFrames: 5,
+    dataset: join(sample, 'video.mp4'), out, steps: 20, gpu, configure: tinyPreset, maxTrainFrames: 5,
     segmentation: { masks: join(sample, 'masks') }, poses: { file: join(sample, 'transforms.json') },
     onStage: (stage, detail) => stages.push({ stage, detail }),
   });

@@ -5,21 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { testGpu } from '../helpers/gpu.ts';
+import { tinyPreset } from '../helpers/tiny-preset.ts';
 import { writeSample } from '../../src/data/sample/index.ts';
 import { encodeDataset } from '../../src/pipeline/encode.ts';
 import { decodeFile } from '../../src/pipeline/decode.ts';
 import { inspectFile } from '../../src/pipeline/inspect.ts';
 import { readVideoFrames } from '../../src/video/ffmpeg.ts';
 import { maskedError } from '../../src/metrics/masked-psnr.ts';
-import type { Preset } from '../../src/presets.ts';
 
-function tiny(p: Preset): void {
-  p.field.grid.hash = { levels: 6, featuresPerLevel: 2, log2TableSize: 12, nMin: 8, nMax: 64 };
-  p.field.grid.planes = { levels: 1, featuresPerLevel: 2, log2TableSize: 11, nMin: 32, nMax: 32 };
-  p.field.occupancy = { ...p.field.occupancy, warmupSteps: 8 };
-  p.train.samplesPerStep = 1 << 12;
-  p.train.rate = { ...p.train.rate!, samples: 2048, startStep: 8, projectionInterval: 16 };
-}
 
 test('video → PC-mode .rlq → decode: one output frame per input frame, background restored, object composited', async () => {
   const gpu = await testGpu();
@@ -30,7 +23,7 @@ test('video → PC-mode .rlq → decode: one output frame per input frame, backg
   const stages: string[] = [];
   // Masks and poses from the sample (segmentation and COLMAP have tests of their own).
   const r = await encodeDataset({
-    dataset: join(sample, 'video.mp4'), out, mode: 'pc', steps: 30, gpu, configure: tiny,
+    dataset: join(sample, 'video.mp4'), out, mode: 'pc', steps: 30, gpu, configure: tinyPreset,
     segmentation: { masks: join(sample, 'masks') }, poses: { file: join(sample, 'transforms.json') },
     background: { crf: 30, gop: 30 }, onStage: (s) => stages.push(s),
   });
@@ -82,7 +75,7 @@ test('video → PC-mode .rlq → decode: one output frame per input frame, backg
   // The work folder caches the front end: a second run skips frames, segmentation and poses.
   const again: string[] = [];
   await encodeDataset({
-    dataset: join(sample, 'video.mp4'), out: join(dir, 'again.rlq'), mode: 'fp', steps: 2, gpu, configure: tiny, workDir: `${out}.work`,
+    dataset: join(sample, 'video.mp4'), out: join(dir, 'again.rlq'), mode: 'fp', steps: 2, gpu, configure: tinyPreset, workDir: `${out}.work`,
     segmentation: { masks: join(sample, 'masks') }, poses: { file: join(sample, 'transforms.json') }, onStage: (s) => again.push(s),
   });
   assert.deepEqual(again, ['poses', 'train', 'code', 'verify', 'write']);
