@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, writeFileSync, renameSync } from 'node:fs';
 import { acquireGpu, type GpuContext } from '../gpu/device.ts';
 import { loadPosedDataset, loadPoses } from '../data/transforms.ts';
 import { getPreset, type Preset } from '../presets.ts';
-import { Trainer, type StepStats, type EvalResult } from '../train/trainer.ts';
+import { Trainer, type StepStats, type EvalResult, type PruneStats } from '../train/trainer.ts';
 
 export interface TrainModelOptions {
   /** Dataset folder (transforms.json) or the json file. */
@@ -78,6 +78,8 @@ export interface TrainModelResult {
   /** The field stored as float32 (grid + MLPs), bytes, and the frames × pixels of the capture it models. */
   float32Bytes: number;
   video: { frames: number; width: number; height: number };
+  /** What visibility pruning of the occupancy grid did (when the preset's `train.prune` is set). */
+  pruned?: PruneStats;
   profile?: { kernel: string; ms: number; calls: number }[];
 }
 
@@ -148,6 +150,7 @@ export async function trainModel(o: TrainModelOptions): Promise<TrainModelResult
       trainFrames: data.train.length,
       loadedFrames: data.frames.length,
       video: { frames: data.poses.length, width, height },
+      ...(trainer.pruned ? { pruned: trainer.pruned } : {}),
       profile: trainer.profiler?.table(),
     };
     writeJsonAtomic(join(o.out, 'eval.json'), result);

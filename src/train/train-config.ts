@@ -25,6 +25,24 @@ export interface TrainConfig {
    * a binarized grid (FieldConfig.grid.binarize).
    */
   rate?: RateConfig;
+  /**
+   * Visibility pruning of the occupancy grid before coding; absent = none. Over a window of training
+   * rays the largest compositing weight T·α of each cell is recorded; at `at` the cells that never
+   * reached `minWeight` (occluded insides, faint fog) are emptied and the grid is frozen, and the
+   * remaining steps fine-tune the field on the pruned grid. Fewer occupied cells cost fewer bits in the
+   * OCCUPANCY section, activate fewer grid entries, and leave fewer samples to render.
+   */
+  prune?: PruneConfig;
+}
+
+/** When and how hard to prune the occupancy grid (see {@link TrainConfig.prune}). */
+export interface PruneConfig {
+  /** Fraction of training at which the grid is pruned and frozen (0 < at < 1). */
+  at: number;
+  /** Fraction of training, just before `at`, over which visibility is recorded (0 < window ≤ at). */
+  window: number;
+  /** ε: a cell stays occupied iff some recorded ray gave it a weight T·α ≥ ε. */
+  minWeight: number;
 }
 
 /** Settings of the training-time rate estimate (docs/CONTEXT-MODEL.md §5). */
@@ -82,6 +100,12 @@ export function validateTrainConfig(c: TrainConfig, name = 'train'): TrainConfig
     if (!Number.isInteger(c.rate.samples) || c.rate.samples < 64) throw new TypeError(`${name}.rate.samples must be an integer ≥ 64 (got ${c.rate.samples})`);
     if (!Number.isInteger(c.rate.projectionInterval) || c.rate.projectionInterval < 1) throw new TypeError(`${name}.rate.projectionInterval must be a positive integer`);
     if (!Number.isInteger(c.rate.startStep) || c.rate.startStep < 0) throw new TypeError(`${name}.rate.startStep must be a non-negative integer`);
+  }
+  if (c.prune) {
+    const { at, window, minWeight } = c.prune;
+    if (!(at > 0 && at < 1)) throw new TypeError(`${name}.prune.at must be a fraction in (0, 1) (got ${at})`);
+    if (!(window > 0 && window <= at)) throw new TypeError(`${name}.prune.window must be in (0, prune.at] (got ${window})`);
+    if (!(minWeight > 0 && minWeight < 1)) throw new TypeError(`${name}.prune.minWeight must be in (0, 1) (got ${minWeight})`);
   }
   return c;
 }

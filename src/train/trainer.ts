@@ -61,6 +61,21 @@ export interface CheckpointHeader {
   /** Seconds of training so far (for samples/s across resumes). */
   seconds: number;
   samples: number;
+  /** Set once the occupancy grid was pruned by visibility (TrainConfig.prune) and frozen. */
+  pruned?: PruneStats;
+  /** Set when the checkpoint holds a visibility window in progress (tensor `occupancy-visibility`): its rays so far. */
+  visibilityRays?: number;
+}
+
+/** What visibility pruning did (TrainConfig.prune). */
+export interface PruneStats {
+  /** Step at which the grid was pruned (the steps after it fine-tune on the pruned grid). */
+  step: number;
+  /** Occupied cells before and after. */
+  before: number;
+  after: number;
+  /** Rays whose samples were recorded in the visibility window. */
+  rays: number;
 }
 
 export class Trainer {
@@ -87,6 +102,10 @@ export class Trainer {
   readonly rate: RateEstimator | undefined;
   /** Bits per parameter estimated at the last step with the rate term. */
   lastBitsPerParam = NaN;
+  /** Rays recorded in the current visibility window (TrainConfig.prune), or undefined outside one. */
+  private visibilityRays: number | undefined;
+  /** Set when the occupancy grid was pruned (TrainConfig.prune). */
+  pruned: PruneStats | undefined;
 
   constructor(readonly ctx: GpuContext, readonly data: PosedDataset, readonly fieldConfig: FieldConfig, readonly config: TrainConfig, opts: { profile?: boolean } = {}) {
     validateTrainConfig(config);
@@ -156,6 +175,17 @@ export class Trainer {
     const c = new Batch(ctx, 'train-compact', this.profiler);
     const dOut = this.fieldConfig.network.densityOutputs;
     if (nAll > 0) field.queryDensityAll(c, this.rayBatch.samples, nAll, this.densAll);
+    // Visibility pruning (TrainConfig.prune): record the weights of this step's rays during the window.
+    const prune = config.prune;
+    const pruneNow = prune !== undefined && !occupancy.frozen && progress >= prune.at;
+    if (prune && !occupancy.frozen && progress >= prune.at - prune.window) {
+      if (this.visibilityRays === undefined) {
+        occupancy.clearVisibility(c);
+        this.visibilityRays = 0;
+      }
+      occupancy.recordVisibility(c, { rayRange: this.rayBatch.rayRange, density: this.densAll, samples: this.rayBatch.samples }, R, dOut, march.dt, march.minTransmittance);
+      this.visibilityRays += R;
+    }
     c.clear(this.kept.counter);
     compactKernel.dispatch(c, {
       rayRange: this.rayBatch.rayRange, density: this.densAll, samples: this.rayBatch.samples, sampleDirs: this.rayBatch.sampleDirs,
@@ -175,10 +205,15 @@ export class Trainer {
     if (n > 0) field.backward(b, n);
     if (rateOn) this.rate!.record(b, { theta: field.grid.params, grad: field.grid.grad, occupancy: occupancy.bits, lambda: config.rate!.lambda, step: this.step });
     for (const g of this.groups) if (rateOn || !g.name.startsWith('context-')) g.update(b, lr);
-    if (this.step % occupancy.opts.interval === 0) {
+    if (!occupancy.frozen && !pruneNow && this.step % occupancy.opts.interval === 0) {
       occupancy.update(b, this.step, march.dt, seed ^ 0x5bd1e995, (bb, pts, m) => field.queryDensity(bb, pts, m));
     }
     await b.submit();
+    if (pruneNow) {
+      const { before, after } = await occupancy.prune(prune.minWeight);
+      this.pruned = { step: this.step + 1, before, after, rays: this.visibilityRays ?? 0 };
+      this.visibilityRays = undefined;
+    }
     if (rateOn) this.lastBitsPerParam = (await this.rate!.readStats()).bitsPerParam;
     const out = await readF32(ctx, this.rayOut, R * 4);
     let loss = 0;
@@ -238,6 +273,7 @@ export class Trainer {
   async save(path: string): Promise<void> {
     const tensors = await this.field.readParams();
     tensors.set('occupancy', await readF32(this.ctx, this.occupancy.values));
+    if (this.visibilityRays !== undefined) tensors.set('occupancy-visibility', await this.occupancy.readVisibility());
     const cm = await this.readContextModels();
     if (cm) {
       tensors.set('context-level', cm.level);
@@ -250,6 +286,7 @@ export class Trainer {
     const header: CheckpointHeader = {
       format: 'reliquary-model', version: 1, field: this.fieldConfig, train: this.config, step: this.step, rays: this.rays,
       adamSteps: this.groups[0]!.step, seconds: this.seconds, samples: this.samples,
+      ...(this.pruned ? { pruned: this.pruned } : {}), ...(this.visibilityRays !== undefined ? { visibilityRays: this.visibilityRays } : {}),
       dataset: { source: this.data.source, intrinsics: this.data.intrinsics, worldToUnit: this.data.worldToUnit, hasAlpha: this.data.hasAlpha },
     };
     writeCheckpoint(path, header, tensors);
@@ -264,6 +301,16 @@ export class Trainer {
     this.field.writeParams(tensors);
     const occ = tensors.get('occupancy');
     if (occ) this.occupancy.setValues(occ);
+    if (header.pruned) {
+      // The saved values of a pruned grid are 1 (kept) / −1 (dropped): setValues restored its bits.
+      this.occupancy.frozen = true;
+      this.pruned = header.pruned;
+    }
+    const vis = tensors.get('occupancy-visibility');
+    if (header.visibilityRays !== undefined && vis) {
+      write(this.ctx, this.occupancy.visibility, vis);
+      this.visibilityRays = header.visibilityRays;
+    }
     const cl = tensors.get('context-level');
     if (this.rate && cl) this.rate.level.writeParams(cl);
     const cd = tensors.get('context-dim');

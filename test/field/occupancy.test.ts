@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { testGpu, rng, assertClose } from '../helpers/gpu.ts';
+import { testGpu, rng, assertClose, SENTINEL } from '../helpers/gpu.ts';
 import { BufferPool, readF32, readU32, upload } from '../../src/gpu/buffers.ts';
 import { Batch, checkKernelSource } from '../../src/gpu/kernel.ts';
-import { OccupancyGrid, occPointsKernel, occSplatKernel, occDecayKernel, occBitsKernel, seenCells } from '../../src/field/occupancy/occupancy-grid.ts';
-import { occPointRef, occUpdateRef } from '../../src/field/occupancy/occupancy.ref.ts';
+import { OccupancyGrid, occPointsKernel, occSplatKernel, occDecayKernel, occBitsKernel, occVisibilityKernel, seenCells, pruneByVisibility, occupancyBitsFromValues } from '../../src/field/occupancy/occupancy-grid.ts';
+import { occPointRef, occUpdateRef, visibilityRef } from '../../src/field/occupancy/occupancy.ref.ts';
 import { addColumnKernel } from '../../src/gpu/ops/add-column.ts';
 
 test('occupancy and add-column kernels: WGSL declares what the launchers bind', () => {
-  for (const k of [occPointsKernel, occSplatKernel, occDecayKernel, occBitsKernel, addColumnKernel]) assert.deepEqual(checkKernelSource(k.spec), [], k.spec.name);
+  for (const k of [occPointsKernel, occSplatKernel, occDecayKernel, occBitsKernel, occVisibilityKernel, addColumnKernel]) assert.deepEqual(checkKernelSource(k.spec), [], k.spec.name);
 });
 
 test('occupancy update: GPU matches the float64 twin (points, EMA max, mean threshold, bits)', async () => {
@@ -118,6 +118,84 @@ test('seenCells marks only cells in front of and inside some camera', () => {
   assert.equal(seen[idx(4, 4, 4)], 1, 'the centre is seen');
   assert.equal(seen[idx(0, 0, 7)], 0, 'a corner near the camera is outside its frustum');
   assert.ok(seen.reduce((a, b) => a + b, 0) < 8 ** 3);
+});
+
+test('visibility: GPU max weight T·α per cell matches the float64 twin, accumulated over two calls', async () => {
+  const ctx = await testGpu();
+  const pool = new BufferPool(ctx);
+  const G = 8;
+  const r = rng(55);
+  const grid = new OccupancyGrid(pool, { resolution: G, decay: 0.95, threshold: 0.01, interval: 16, warmupSteps: 1 }, 64);
+  const dt = 0.02;
+  const stride = 3;
+  // Rays of 0 … 90 samples with random positions (also just outside the box, to test the clamp) and
+  // densities; every third ray meets an opaque stretch, so it stops before its end.
+  const makeRays = (n: number) => Array.from({ length: n }, (_, i) => {
+    const len = [0, 1, 7, 40, 90][i % 5]!;
+    const density = Array.from({ length: len }, (_, k) => (i % 3 === 0 && k > len / 2 ? 5 + r() : -3 + 6 * r()));
+    const points = Array.from({ length: len }, () => [r() * 1.1 - 0.05, r(), r()] as const);
+    return { density, points };
+  });
+  const all: ReturnType<typeof makeRays> = [];
+  const batch = new Batch(ctx, 'vis-test');
+  grid.clearVisibility(batch);
+  for (const n of [57, 33]) {
+    const rays = makeRays(n);
+    all.push(...rays);
+    const total = rays.reduce((a, x) => a + x.density.length, 0);
+    const range = new Uint32Array(2 * n);
+    const dens = new Float32Array(Math.max(1, total) * stride).fill(SENTINEL);
+    const pts = new Float32Array(Math.max(1, total) * 4);
+    let off = 0;
+    rays.forEach((ray, i) => {
+      range.set([off, ray.density.length], 2 * i);
+      ray.density.forEach((d, k) => {
+        dens[(off + k) * stride] = d;
+        pts.set([...ray.points[k]!, dt], 4 * (off + k));
+      });
+      off += ray.density.length;
+    });
+    grid.recordVisibility(batch, { rayRange: pool.upload('range', range), density: pool.upload('dens', dens), samples: pool.upload('pts', pts) }, n, stride, dt, 1e-4);
+  }
+  await batch.submit();
+  const want = visibilityRef(all.map((x) => ({ density: x.density.map(Math.fround), points: x.points.map((p) => p.map(Math.fround) as unknown as readonly [number, number, number]) })), G, dt);
+  // Weights are products of f32 exp()s along up to 90 samples: relative error ≲ 1e-5.
+  assertClose(await grid.readVisibility(), want, 'visibility', { atol: 1e-7, rtol: 1e-5 });
+  assert.ok(want.filter((w) => w > 0).length > 50, 'many cells were hit');
+  await ctx.check();
+  pool.destroy();
+});
+
+test('prune: keeps occupied cells with weight ≥ ε, freezes the grid, and the saved values give the same bits', async () => {
+  const ctx = await testGpu();
+  const pool = new BufferPool(ctx);
+  const G = 8;
+  const r = rng(9);
+  const grid = new OccupancyGrid(pool, { resolution: G, decay: 0.95, threshold: 0.01, interval: 16, warmupSteps: 1 }, 64);
+  const seen = new Uint8Array(G ** 3).map(() => (r() < 0.7 ? 1 : 0));
+  grid.reset(seen);
+  const bitsBefore = await readU32(ctx, grid.bits);
+  // Weights spread over decades; some unoccupied (unseen) cells get a weight too and must stay empty.
+  const vis = Float32Array.from({ length: G ** 3 }, () => (r() < 0.2 ? 0 : 10 ** (-6 * r())));
+  const eps = 1e-3;
+  const { before, after } = await grid.prune(eps, vis);
+  const bits = await readU32(ctx, grid.bits);
+  let wantAfter = 0;
+  for (let c = 0; c < G ** 3; c++) {
+    const was = (bitsBefore[c >> 5]! >>> (c & 31)) & 1;
+    const keep = was === 1 && vis[c]! >= eps ? 1 : 0;
+    wantAfter += keep;
+    assert.equal((bits[c >> 5]! >>> (c & 31)) & 1, keep, `cell ${c}`);
+  }
+  assert.equal(before, seen.reduce((a, b) => a + b, 0));
+  assert.equal(after, wantAfter);
+  assert.ok(after > 0 && after < before);
+  assert.deepEqual(occupancyBitsFromValues(await readF32(ctx, grid.values), 0.01), bits, 'a checkpoint of the pruned grid codes the same bits');
+  assert.equal(grid.frozen, true);
+  assert.throws(() => grid.update(new Batch(ctx, 'x'), 10, 0.01, 1, () => { throw new Error('unreachable'); }), /frozen/);
+  assert.throws(() => pruneByVisibility(bits, vis, 0), /minWeight/);
+  await ctx.check();
+  pool.destroy();
 });
 
 function popcount(w: number): number {

@@ -59,6 +59,10 @@ export async function runEncode(dataset: string, f: EncodeFlags): Promise<void> 
         (Number.isFinite(r.quality.trained.psnr) ? `(${r.quality.trained.psnr.toFixed(2)} dB before quantizing the MLPs) ` : '') +
         `over ${r.quality.decoded.frames} frames\n`,
     );
+    const pr = r.train.pruned;
+    if (pr) {
+      process.stderr.write(`reliquary encode: occupancy pruned by visibility at step ${pr.step}: ${pr.before.toLocaleString('en')} → ${pr.after.toLocaleString('en')} occupied cells (${pr.rays.toLocaleString('en')} rays recorded)\n`);
+    }
     const stageTimes = Object.entries(r.seconds)
       .filter(([, v]) => v !== undefined && Number.isFinite(v))
       .map(([k, v]) => `${k} ${v!.toFixed(1)} s${r.cachedStages.includes(k) ? ' (cached)' : ''}`);

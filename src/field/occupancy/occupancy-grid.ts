@@ -6,7 +6,7 @@
  */
 import { Kernel, wgsl, type Batch } from '../../gpu/kernel.ts';
 import type { BufferPool } from '../../gpu/buffers.ts';
-import { write } from '../../gpu/buffers.ts';
+import { readF32, readU32, write } from '../../gpu/buffers.ts';
 import type { Intrinsics } from '../../data/camera.ts';
 
 const k = (name: string, file: string, bindings: readonly (readonly [string, 'storage' | 'read-only-storage'])[], params: readonly (readonly [string, 'u32' | 'f32'])[]) =>
@@ -24,6 +24,9 @@ export const occDecayKernel = k('occ-decay', './occ-decay.wgsl',
 export const occBitsKernel = k('occ-bits', './occ-bits.wgsl',
   [['values', 'read-only-storage'], ['partial', 'read-only-storage'], ['occupancy', 'storage']],
   [['count', 'u32'], ['partials', 'u32'], ['threshold', 'f32']]);
+export const occVisibilityKernel = k('occ-visibility', './occ-visibility.wgsl',
+  [['rayRange', 'read-only-storage'], ['density', 'read-only-storage'], ['samples', 'read-only-storage'], ['visibility', 'storage']],
+  [['count', 'u32'], ['densStride', 'u32'], ['grid', 'u32'], ['dt', 'f32'], ['minTransmittance', 'f32']]);
 
 /** Occupancy-grid settings. */
 export interface OccupancyOptions {
@@ -59,6 +62,13 @@ export class OccupancyGrid {
   /** Points evaluated per update (a quarter of the cells, at most). */
   readonly pointsPerUpdate: number;
   private updates = 0;
+  /** Max compositing weight T·α per cell over the rays recorded since {@link clearVisibility} (lazy). */
+  private vis: GPUBuffer | undefined;
+  /**
+   * True once the grid was pruned by visibility ({@link prune}): the bitfield is final, and
+   * {@link update} must not run again (the trainer stops calling it).
+   */
+  frozen = false;
 
   constructor(readonly pool: BufferPool, readonly opts: OccupancyOptions = OCCUPANCY_DEFAULTS, maxPoints = 1 << 18) {
     const g = opts.resolution;
@@ -104,11 +114,52 @@ export class OccupancyGrid {
     write(this.pool.ctx, this.bits, bits);
   }
 
+  /** The visibility buffer (G³ f32 bit patterns, max weight per cell), created zeroed on first use. */
+  get visibility(): GPUBuffer {
+    this.vis ??= this.pool.storage('occupancy-visibility', this.cells * 4);
+    return this.vis;
+  }
+
+  /** Starts a new visibility window: every cell's max weight back to 0. */
+  clearVisibility(batch: Batch): void {
+    batch.clear(this.visibility);
+  }
+
+  /**
+   * Records the compositing weight of every marched sample of `rays` rays into {@link visibility}
+   * (occ-visibility.wgsl). `density` holds the raw s of each sample at `i·densStride`.
+   */
+  recordVisibility(batch: Batch, b: { rayRange: GPUBuffer; density: GPUBuffer; samples: GPUBuffer }, rays: number, densStride: number, dt: number, minTransmittance: number): void {
+    occVisibilityKernel.dispatch(batch, { ...b, visibility: this.visibility },
+      { count: rays, densStride, grid: this.opts.resolution, dt, minTransmittance });
+  }
+
+  /** The recorded max weight T·α of each cell. */
+  async readVisibility(): Promise<Float32Array> {
+    return readF32(this.pool.ctx, this.visibility);
+  }
+
+  /**
+   * Visibility pruning: keeps only the occupied cells whose max weight reached `minWeight`, then
+   * freezes the grid (values 1 kept, −1 dropped, so {@link occupancyBitsFromValues} of the saved
+   * values gives the same bits). Returns the occupied cells before and after.
+   */
+  async prune(minWeight: number, visibility?: Float32Array): Promise<{ before: number; after: number }> {
+    const vis = visibility ?? (await this.readVisibility());
+    const bits = await readU32(this.pool.ctx, this.bits);
+    const { values, bits: kept, before, after } = pruneByVisibility(bits, vis, minWeight);
+    write(this.pool.ctx, this.values, values);
+    write(this.pool.ctx, this.bits, kept);
+    this.frozen = true;
+    return { before, after };
+  }
+
   /**
    * Records one update. `step` decides warm-up; `dt` is the march step (the optical thickness is per step).
    * The caller's `density` evaluates the field at the chosen points.
    */
   update(batch: Batch, step: number, dt: number, seed: number, density: DensityFn): void {
+    if (this.frozen) throw new Error('internal error: the occupancy grid was pruned and frozen; it must not be updated');
     const g = this.opts.resolution;
     const warm = step < this.opts.warmupSteps;
     const rounds = warm ? Math.ceil(this.cells / this.pointsPerUpdate) : 1;
@@ -127,6 +178,31 @@ export class OccupancyGrid {
       { count: this.cells / 32, partials, threshold: this.opts.threshold });
     this.updates++;
   }
+}
+
+/**
+ * The pruned grid of {@link OccupancyGrid.prune}: a cell stays occupied iff its bit is set and its max
+ * weight is at least `minWeight`. The values are 1 for kept cells and −1 for the rest (like unseen
+ * cells: never occupied, outside the mean), so the bits derived from them are exactly the kept ones.
+ */
+export function pruneByVisibility(bits: Uint32Array, visibility: Float32Array, minWeight: number): { values: Float32Array; bits: Uint32Array; before: number; after: number } {
+  if (!(minWeight > 0)) throw new RangeError(`prune: minWeight must be > 0 (got ${minWeight})`);
+  const cells = visibility.length;
+  if (bits.length !== cells / 32) throw new RangeError(`prune: ${bits.length} bit words for ${cells} cells`);
+  const values = new Float32Array(cells).fill(-1);
+  const kept = new Uint32Array(bits.length);
+  let before = 0;
+  let after = 0;
+  for (let i = 0; i < cells; i++) {
+    if (((bits[i >> 5]! >>> (i & 31)) & 1) === 0) continue;
+    before++;
+    if (visibility[i]! >= minWeight) {
+      values[i] = 1;
+      kept[i >> 5]! |= 1 << (i & 31);
+      after++;
+    }
+  }
+  return { values, bits: kept, before, after };
 }
 
 /**

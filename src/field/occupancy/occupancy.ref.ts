@@ -49,3 +49,25 @@ export function occUpdateRef(values: Float64Array, cells: ArrayLike<number>, den
   });
   return { values: out, bits };
 }
+
+/**
+ * occ-visibility: the max compositing weight T_i·α_i per cell over the given rays, each a list of samples
+ * (raw density s, position in the unit box) in marching order; a ray stops where T < minTransmittance.
+ */
+export function visibilityRef(
+  rays: { density: ArrayLike<number>; points: ArrayLike<readonly [number, number, number]> }[], grid: number, dt: number, minTransmittance = 1e-4,
+): Float64Array {
+  const vis = new Float64Array(grid ** 3);
+  for (const ray of rays) {
+    let T = 1;
+    for (let k = 0; k < ray.density.length; k++) {
+      if (T < minTransmittance) break;
+      const alpha = 1 - Math.exp(-Math.exp(Math.min(ray.density[k]!, 15)) * dt);
+      const c = ray.points[k]!.map((v) => Math.min(Math.max(Math.floor(v * grid), 0), grid - 1));
+      const cell = c[0]! + grid * (c[1]! + grid * c[2]!);
+      vis[cell] = Math.max(vis[cell]!, T * alpha);
+      T *= 1 - alpha;
+    }
+  }
+  return vis;
+}
