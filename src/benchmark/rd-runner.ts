@@ -32,8 +32,9 @@ import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { acquireGpu, adapterName, type GpuContext } from '../gpu/device.ts';
 import { probeVideo, readVideoFrames } from '../video/ffmpeg.ts';
-import { prepareVideoCapture, captureBackgroundFrames, type VideoCapture } from '../pipeline/video-capture.ts';
+import { prepareVideoCapture, captureBackgroundFrames } from '../pipeline/video-capture.ts';
 import { encodeDataset } from '../pipeline/encode.ts';
+import { PRUNE_PRESETS } from '../train/train-config.ts';
 import { prepareOutput } from '../pipeline/output-target.ts';
 import { compareSequences, type CompareResult } from '../pipeline/compare.ts';
 import { renderFrames } from '../pipeline/render-decoded.ts';
@@ -155,7 +156,9 @@ export async function runRdBench(o: RdBenchOptions): Promise<RdBenchResult> {
   const pixels = capture.width * capture.height * frames;
   const panelIndex = Math.min(frames - 1, Math.max(0, o.panelFrame ?? Math.floor(frames / 2)));
   const base = sha({ inputKey, capture: readFileSync(join(cache, 'capture', 'stages.json'), 'utf8'), lpips: o.lpips ?? null, panelIndex });
-  const fieldBase = sha({ base, preset: o.preset ?? 'cpu', steps: grid.steps, configure: o.configureKey ?? null });
+  // The encoder's visibility pruning is part of what a field is (fields cached before it existed differ).
+  const prune = PRUNE_PRESETS[o.preset ?? 'cpu'];
+  const fieldBase = sha({ base, preset: o.preset ?? 'cpu', steps: grid.steps, configure: o.configureKey ?? null, prune });
 
   // The object-only reference (FP): the source times its soft alpha, on black.
   const refFp = join(cache, 'ref-fp');
@@ -268,7 +271,7 @@ export async function runRdBench(o: RdBenchOptions): Promise<RdBenchResult> {
           })());
           log(`reliquary: measuring ${key}`);
           const c = await measure(refFp, dir, f.file);
-          await copyPanelFrame(join(dir, `frame_${String(panelIndex).padStart(5, '0')}.png`), join(out, 'frames', `${key}.png`));
+          copyFileSync(join(dir, `frame_${String(panelIndex).padStart(5, '0')}.png`), join(out, 'frames', `${key}.png`));
           rmSync(dir, { recursive: true, force: true });
           const bytes = statSync(f.file).size;
           const point: RdPoint = {
@@ -319,7 +322,7 @@ export async function runRdBench(o: RdBenchOptions): Promise<RdBenchResult> {
           const compositeSeconds = (performance.now() - t1) / 1000;
           log(`reliquary: measuring ${key}`);
           const c = await measure(coded, dir, file);
-          await copyPanelFrame(join(dir, `frame_${String(panelIndex).padStart(5, '0')}.png`), join(out, 'frames', `${key}.png`));
+          copyFileSync(join(dir, `frame_${String(panelIndex).padStart(5, '0')}.png`), join(out, 'frames', `${key}.png`));
           rmSync(dir, { recursive: true, force: true });
           const point: RdPoint = {
             key, experiment: 'pc', codec: 'reliquary', label: `λ ${lambda}, d_f ${df}, bg CRF ${crf} GOP ${gop}`,
@@ -443,10 +446,6 @@ function overBlack(rgba: Uint8Array, premultiplied = false): Uint8Array {
   return out;
 }
 
-async function copyPanelFrame(from: string, to: string): Promise<void> {
-  copyFileSync(from, to);
-}
-
 /** Writes frame `index` of a video as a PNG. */
 async function extractFrame(video: string, index: number, png: string): Promise<void> {
   let i = 0;
@@ -518,5 +517,3 @@ export function bdRows(points: readonly RdPoint[], experiments: readonly RdExper
   }
   return rows;
 }
-
-export type { VideoCapture };

@@ -13,7 +13,7 @@ import { acquireGpu, type GpuContext } from '../gpu/device.ts';
 import { bufferStats, resetBufferStats } from '../gpu/buffers.ts';
 import { loadPosedDataset, loadPoses, type PosedDataset } from '../data/transforms.ts';
 import { readCheckpoint } from '../train/checkpoint.ts';
-import { RATE_PRESETS } from '../train/train-config.ts';
+import { PRUNE_PRESETS, RATE_PRESETS } from '../train/train-config.ts';
 import { occupancyBitsFromValues } from '../field/occupancy/occupancy-grid.ts';
 import { gridLayout } from '../field/encoding/grid-config.ts';
 import { planTrainFrames, trainModel, type TrainModelOptions, type TrainModelResult } from './train-model.ts';
@@ -46,6 +46,12 @@ export interface EncodeOptions {
   preset?: PresetName;
   /** λ of eq. 26 (default 2e-3). */
   lambda?: number;
+  /**
+   * ε of visibility pruning (TrainConfig.prune): before coding, occupied cells whose largest
+   * compositing weight T·α over the training rays stays under ε are emptied and the field is
+   * fine-tuned on the pruned grid. 0 turns pruning off. Default: the preset's (1e-3).
+   */
+  prune?: number;
   /** d_f: features per level and vertex, 1, 2, 4 or 8 (default 2). */
   featuresPerLevel?: number;
   /** Training budget in minutes (default: the preset's steps). */
@@ -132,6 +138,8 @@ export async function encodeDataset(o: EncodeOptions): Promise<EncodeResult> {
   const lambda = o.lambda ?? 2e-3;
   if (!(lambda >= 0 && Number.isFinite(lambda))) throw new TypeError(`--lambda must be a number ≥ 0 (got ${lambda})`);
   const presetName = o.preset ?? 'cpu';
+  const prune = o.prune ?? PRUNE_PRESETS[presetName].minWeight;
+  if (!(prune >= 0 && prune < 1)) throw new TypeError(`--prune must be a number in [0, 1) (got ${prune}); 0 turns pruning off`);
   if (o.maxTrainFrames !== undefined && !(Number.isInteger(o.maxTrainFrames) && o.maxTrainFrames >= 1)) {
     throw new TypeError(`--train-frames (maxTrainFrames) must be an integer ≥ 1 (got ${String(o.maxTrainFrames)})`);
   }
@@ -181,6 +189,7 @@ export async function encodeDataset(o: EncodeOptions): Promise<EncodeResult> {
         p.field.grid.hash.featuresPerLevel = df;
         if (p.field.grid.planes) p.field.grid.planes.featuresPerLevel = df;
         p.train.rate = { ...RATE_PRESETS[presetName], lambda };
+        if (prune > 0) p.train.prune = { ...PRUNE_PRESETS[presetName], minWeight: prune };
         o.configure?.(p);
       },
     });

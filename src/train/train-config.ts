@@ -26,6 +26,12 @@ export interface TrainConfig {
    */
   rate?: RateConfig;
   /**
+   * λ_m of the mask loss (NeuS's): λ_m·BCE(1 − T, a) per ray against the frame's alpha a, beside the
+   * MSE. It removes the faint fog the MSE tolerates in front of the background (render/composite/
+   * composite.wgsl). Absent or 0 = off; ignored for frames without alpha.
+   */
+  maskWeight?: number;
+  /**
    * Visibility pruning of the occupancy grid before coding; absent = none. Over a window of training
    * rays the largest compositing weight T·α of each cell is recorded; at `at` the cells that never
    * reached `minWeight` (occluded insides, faint fog) are emptied and the grid is frozen, and the
@@ -62,6 +68,15 @@ export const RATE_PRESETS = Object.freeze({
   paper: Object.freeze({ lambda: 2e-3, samples: 1 << 17, projectionInterval: 100, startStep: 256 }),
   cpu: Object.freeze({ lambda: 2e-3, samples: 1 << 15, projectionInterval: 200, startStep: 64 }),
 } satisfies Record<string, RateConfig>);
+
+/**
+ * Visibility pruning per preset, used by the encoder (training alone does not prune). ε = 1e-3:
+ * measured on apple.mp4 (docs/TRAINING.md, "Visibility pruning").
+ */
+export const PRUNE_PRESETS = Object.freeze({
+  paper: Object.freeze({ at: 0.9, window: 0.2, minWeight: 1e-3 }),
+  cpu: Object.freeze({ at: 0.8, window: 0.3, minWeight: 1e-3 }),
+} satisfies Record<string, PruneConfig>);
 
 export const TRAIN_PRESETS = Object.freeze({
   /**
@@ -101,6 +116,7 @@ export function validateTrainConfig(c: TrainConfig, name = 'train'): TrainConfig
     if (!Number.isInteger(c.rate.projectionInterval) || c.rate.projectionInterval < 1) throw new TypeError(`${name}.rate.projectionInterval must be a positive integer`);
     if (!Number.isInteger(c.rate.startStep) || c.rate.startStep < 0) throw new TypeError(`${name}.rate.startStep must be a non-negative integer`);
   }
+  if (c.maskWeight !== undefined && !(Number.isFinite(c.maskWeight) && c.maskWeight >= 0)) throw new TypeError(`${name}.maskWeight must be a number ≥ 0 (got ${c.maskWeight})`);
   if (c.prune) {
     const { at, window, minWeight } = c.prune;
     if (!(at > 0 && at < 1)) throw new TypeError(`${name}.prune.at must be a fraction in (0, 1) (got ${at})`);

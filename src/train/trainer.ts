@@ -102,6 +102,8 @@ export class Trainer {
   readonly rate: RateEstimator | undefined;
   /** Bits per parameter estimated at the last step with the rate term. */
   lastBitsPerParam = NaN;
+  /** λ_m of the mask loss in use: config.maskWeight when the frames have alpha, else 0. */
+  readonly maskWeight: number;
   /** Rays recorded in the current visibility window (TrainConfig.prune), or undefined outside one. */
   private visibilityRays: number | undefined;
   /** Set when the occupancy grid was pruned (TrainConfig.prune). */
@@ -144,6 +146,7 @@ export class Trainer {
       this.groups.push(new AdamGroup(this.pool, 'context-level', rate.level.params, rate.level.grad, rate.level.paramCount, ADAM_DEFAULTS));
       if (rate.dim) this.groups.push(new AdamGroup(this.pool, 'context-dim', rate.dim.params, rate.dim.grad, rate.dim.paramCount, ADAM_DEFAULTS));
     }
+    this.maskWeight = data.hasAlpha ? (config.maskWeight ?? 0) : 0;
     this.rays = config.initialRays;
     this.profiler = opts.profile ? new Profiler() : undefined;
   }
@@ -201,7 +204,7 @@ export class Trainer {
     b.clear(field.dDensity, 0, Math.ceil((n * 4) / 16) * 16 || undefined);
     compositeKernel.dispatch(b, {
       rays: this.rayBatch.rays, rayRange: this.kept.range, density: field.colIn, rgb: field.rgb, dRgb: field.dRgb, dDensity: field.dDensity, rayOut: this.rayOut,
-    }, { count: R, mode: COMPOSITE_TRAIN, densStride: field.colStride, numRays: R, minTransmittance: march.minTransmittance, dt: march.dt });
+    }, { count: R, mode: COMPOSITE_TRAIN, densStride: field.colStride, numRays: R, minTransmittance: march.minTransmittance, dt: march.dt, maskWeight: this.maskWeight });
     if (n > 0) field.backward(b, n);
     if (rateOn) this.rate!.record(b, { theta: field.grid.params, grad: field.grid.grad, occupancy: occupancy.bits, lambda: config.rate!.lambda, step: this.step });
     for (const g of this.groups) if (rateOn || !g.name.startsWith('context-')) g.update(b, lr);

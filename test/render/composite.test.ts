@@ -20,13 +20,17 @@ test('composite reference: gradients match central finite differences', () => {
     const bg = [r(), r(), r()];
     const target = [r(), r(), r(), r()];
     const dt = 0.05;
-    const ref = compositeRayRef(dens, rgb, dt, bg, target, 1);
-    assert.equal(ref.used, n);
-    const gD = finiteDiff((x) => compositeRayRef(x, rgb, dt, bg, target, 1).loss, dens);
-    const gC = finiteDiff((x) => compositeRayRef(dens, x, dt, bg, target, 1).loss, rgb);
-    // Central differences with h = 1e-6 on an O(1) smooth function: error ~ h² f''' + ε/h ≈ 1e-10.
-    assertClose(ref.dDensity, gD, `dDensity n=${n}`, { atol: 1e-8, rtol: 1e-6 });
-    assertClose(ref.dRgb, gC, `dRgb n=${n}`, { atol: 1e-8, rtol: 1e-6 });
+    // With and without the mask loss; its opacity stays inside the clamp [1e-3, 1 − 1e-3] here
+    // (T ≥ 0.69^17 > 1e-3, and one sample of s ≥ −2 gives o > 6e-3).
+    for (const maskWeight of [0, 0.3]) {
+      const ref = compositeRayRef(dens, rgb, dt, bg, target, 1, 1e-4, maskWeight);
+      assert.equal(ref.used, n);
+      const gD = finiteDiff((x) => compositeRayRef(x, rgb, dt, bg, target, 1, 1e-4, maskWeight).objective, dens);
+      const gC = finiteDiff((x) => compositeRayRef(dens, x, dt, bg, target, 1, 1e-4, maskWeight).objective, rgb);
+      // Central differences with h = 1e-6 on an O(1) smooth function: error ~ h² f''' + ε/h ≈ 1e-10.
+      assertClose(ref.dDensity, gD, `dDensity n=${n} λ_m=${maskWeight}`, { atol: 1e-8, rtol: 1e-6 });
+      assertClose(ref.dRgb, gC, `dRgb n=${n} λ_m=${maskWeight}`, { atol: 1e-8, rtol: 1e-6 });
+    }
   }
 });
 
@@ -46,6 +50,7 @@ test('composite: GPU forward, loss and gradients match the reference', async () 
   const range = new Uint32Array(numRays * 2);
   let off = 0;
   const dt = 0.02;
+  const maskWeight = 0.05;
   const refs = [];
   for (let i = 0; i < numRays; i++) {
     const n = rayCounts[i]!;
@@ -57,7 +62,7 @@ test('composite: GPU forward, loss and gradients match the reference', async () 
     rays.set([0, 0, 0, 0, 0, 0, 1, 0, ...target, ...bg, 0], i * 16);
     range[2 * i] = off;
     range[2 * i + 1] = n;
-    refs.push(compositeRayRef(Float64Array.from(d, (v) => Math.fround(v)), rgb.subarray(3 * off, 3 * (off + n)), dt, bg.map(Math.fround), target.map(Math.fround), numRays));
+    refs.push(compositeRayRef(Float64Array.from(d, (v) => Math.fround(v)), rgb.subarray(3 * off, 3 * (off + n)), dt, bg.map(Math.fround), target.map(Math.fround), numRays, 1e-4, maskWeight));
     off += n;
   }
   const bufs = {
@@ -67,13 +72,15 @@ test('composite: GPU forward, loss and gradients match the reference', async () 
   };
   for (const mode of [COMPOSITE_TRAIN, COMPOSITE_RENDER]) {
     const batch = new Batch(ctx, 'composite-test');
-    compositeKernel.dispatch(batch, bufs, { count: numRays, mode, densStride, numRays, minTransmittance: 1e-4, dt });
+    compositeKernel.dispatch(batch, bufs, { count: numRays, mode, densStride, numRays, minTransmittance: 1e-4, dt, maskWeight });
     await batch.submit();
     const out = await readF32(ctx, bufs.rayOut);
     if (mode === COMPOSITE_TRAIN) {
       // Loss is O(1); f32 exp/products over ≤ 1000 samples: relative error ~1e-6·√n.
       assertClose(Array.from({ length: numRays }, (_, i) => out[4 * i]!), refs.map((x) => x.loss), 'loss', { atol: 2e-5, rtol: 1e-4 });
       assert.deepEqual(Array.from({ length: numRays }, (_, i) => out[4 * i + 1]!), refs.map((x) => x.used), 'samples used per ray');
+      // BCE up to −log(1e-3) ≈ 6.9 from f32 logs of f32 products: relative error ~1e-5.
+      assertClose(Array.from({ length: numRays }, (_, i) => out[4 * i + 2]!), refs.map((x) => x.bce), 'mask BCE', { atol: 1e-4, rtol: 1e-4 });
       const wantD = new Float64Array(total);
       const wantC = new Float64Array(3 * total);
       let o = 0;

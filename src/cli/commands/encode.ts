@@ -3,7 +3,7 @@ import { encodeDataset } from '../../pipeline/encode.ts';
 import type { PresetName } from '../../presets.ts';
 
 export interface EncodeFlags {
-  out: string; mode: 'fp' | 'pc'; lambda: number; df: number; preset: PresetName; maxMinutes?: number; steps?: number;
+  out: string; mode: 'fp' | 'pc'; lambda: number; df: number; preset: PresetName; maxMinutes?: number; steps?: number; prune?: number;
   downscale: number; fps?: number; holdout?: number; trainFrames?: number; seed?: number; evalFrames?: number; resume?: boolean; json?: boolean; work?: string;
   model: string; masks?: string; poses?: string; poseFeatures?: 'object' | 'all'; poseOverlap: number;
   bgCodec: 'x264' | 'x265' | 'av1'; bgCrf: number; bgGop: number;
@@ -32,7 +32,7 @@ export async function runEncode(dataset: string, f: EncodeFlags): Promise<void> 
   };
   try {
     const r = await encodeDataset({
-      dataset, out: f.out, mode: f.mode, preset: f.preset, lambda: f.lambda, featuresPerLevel: f.df, maxMinutes: f.maxMinutes, steps: f.steps,
+      dataset, out: f.out, mode: f.mode, preset: f.preset, lambda: f.lambda, featuresPerLevel: f.df, maxMinutes: f.maxMinutes, steps: f.steps, prune: f.prune,
       downscale: f.downscale, fps: f.fps, holdoutEvery: f.holdout, maxTrainFrames: f.trainFrames, seed: f.seed, evalFrames: f.evalFrames, resume: f.resume, workDir: f.work,
       segmentation: { model: f.model, masks: f.masks },
       poses: { file: f.poses, features: f.poseFeatures, overlap: f.poseOverlap },

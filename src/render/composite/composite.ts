@@ -8,7 +8,7 @@ export const compositeKernel = new Kernel({
     ['rays', 'storage'], ['rayRange', 'read-only-storage'], ['density', 'read-only-storage'], ['rgb', 'read-only-storage'],
     ['dRgb', 'storage'], ['dDensity', 'storage'], ['rayOut', 'storage'],
   ],
-  params: [['count', 'u32'], ['mode', 'u32'], ['densStride', 'u32'], ['numRays', 'f32'], ['minTransmittance', 'f32'], ['dt', 'f32']],
+  params: [['count', 'u32'], ['mode', 'u32'], ['densStride', 'u32'], ['numRays', 'f32'], ['minTransmittance', 'f32'], ['dt', 'f32'], ['maskWeight', 'f32']],
 } as const);
 
 /** Composite modes. */

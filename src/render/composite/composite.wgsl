@@ -7,12 +7,18 @@
 // mean over the rays in the batch, so dL/dC = 2(C − target)/(3·numRays). Backward:
 //   dL/dz_i = w_i·c_i(1 − c_i)·dL/dC
 //   dL/ds_i = σ_i·dt_i·(T_{i+1}·c_i − (C − C_{≤i}))·dL/dC   (σ' with exp(clamp(s, −15, 15)) as Instant-NGP)
+// Optional mask loss (maskWeight λ_m > 0, NeuS's): with the ray's opacity o = 1 − T_N, clamped to
+// [1e-3, 1 − 1e-3] in value (the gradient passes through the clamp), and the target alpha a_t,
+//   L_mask = λ_m·BCE(o, a_t)/numRays,  dL_mask/ds_i = σ_i·dt_i·T_N·λ_m·(o − a_t)/(o(1 − o)·numRays).
+// Unlike the MSE, whose pull on a faint haze in front of the background vanishes with its opacity, the
+// BCE pushes every ray's opacity to the mask with a force that does not: faint fog (costly occupancy,
+// slow rendering) is removed during training.
 // Rendering (mode 1): writes (C, 1 − T_N) per ray.
 // Incremental rendering (mode 2): continues the ray's running (C, T) kept in rays[r].target_rgba with this
 // round's samples and stores it back; the caller composites the background once no ray has samples left.
 // Bindings: rays, rayRange, density (raw density output s at sample·densStride), rgb (raw colour z, 3 per
-// sample), dRgb (out, 3 per sample), dDensity (out, 1 per sample), rayOut (loss per ray in mode 0, rgba in
-// mode 1), params.
+// sample), dRgb (out, 3 per sample), dDensity (out, 1 per sample), rayOut (mode 0: MSE, samples used and
+// the BCE of the mask loss per ray; mode 1: rgba), params.
 struct Params {
   count: u32,
   mode: u32,
@@ -20,6 +26,7 @@ struct Params {
   numRays: f32,
   minTransmittance: f32,
   dt: f32,
+  maskWeight: f32,
 }
 struct Ray { o: vec4<f32>, d: vec4<f32>, target_rgba: vec4<f32>, bg: vec4<f32> }
 @group(0) @binding(0) var<storage, read_write> rays: array<Ray>;
@@ -71,8 +78,13 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   }
   let tgt = ray.target_rgba.xyz * ray.target_rgba.w + ray.bg.xyz * (1.0 - ray.target_rgba.w);
   let diff = Cfull - tgt;
-  rayOut[r] = vec4<f32>(dot(diff, diff) / 3.0, f32(used), 0.0, 0.0);
+  let a_t = ray.target_rgba.w;
+  let o = clamp(1.0 - T, 1e-3, 1.0 - 1e-3);
+  let bce = -(a_t * log(o) + (1.0 - a_t) * log(1.0 - o));
+  rayOut[r] = vec4<f32>(dot(diff, diff) / 3.0, f32(used), bce, 0.0);
   let dC = 2.0 * diff / (3.0 * params.numRays);
+  // dL_mask/do, times T_N: the factor every sample's dL/ds_i shares (see the header).
+  let gMask = params.maskWeight * (o - a_t) / (o * (1.0 - o) * params.numRays) * T;
   // Backward: a second pass over the same samples, with the suffix C − C_{≤i} from the total.
   var Ti = 1.0;
   var Cacc = vec3<f32>(0.0);
@@ -92,7 +104,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     let Tnext = Ti * (1.0 - alpha);
     let dz = w * c * (1.0 - c) * dC;
     dRgb[3u * s] = dz.x; dRgb[3u * s + 1u] = dz.y; dRgb[3u * s + 2u] = dz.z;
-    let dsig = dt * dot(Tnext * c - (Cfull - Cacc), dC);
+    let dsig = dt * (dot(Tnext * c - (Cfull - Cacc), dC) + gMask);
     dDensity[s] = dsig * exp(clamp(raw, -15.0, 15.0));
     Ti = Tnext;
   }
