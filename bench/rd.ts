@@ -3,7 +3,7 @@
  * and on the synthetic sample video (rendered by `reliquary sample` into out/bench-sample, with its
  * own masks and poses), each report in out/bench-rd-<name>/, and a copy of each `results.json` in
  * bench/results/rd-quick-<name>-<adapter>-<date>.json. `--full` runs the paper's grid instead (for a
- * GPU machine). Reports resume from their caches.
+ * GPU machine). Name runs to do only those: `npm run bench:rd -- apple`. Reports resume from their caches.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -17,14 +17,15 @@ const reliquary = (args: string[]) => {
   if (r.status !== 0) throw new Error(`reliquary ${args.join(' ')} exited with ${r.status}`);
 };
 const sample = join(root, 'out/bench-sample');
-if (!existsSync(join(sample, 'video.mp4'))) reliquary(['sample', '--out', sample]);
 const runs = [
   // COLMAP on the object alone finds no initial pair on the 360 px cut of apple.mp4: whole-frame features.
   { name: 'apple', args: [resolve(root, '../shared/data/apple-orbit/apple.mp4'), '--pose-features', 'all'] },
   { name: 'sample', args: [join(sample, 'video.mp4'), '--frame-step', '1', '--masks', join(sample, 'masks'), '--poses', join(sample, 'transforms.json')] },
 ];
 mkdirSync(join(root, 'bench/results'), { recursive: true });
-for (const r of runs) {
+const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+for (const r of runs.filter((x) => only.length === 0 || only.includes(x.name))) {
+  if (r.name === 'sample' && !existsSync(join(sample, 'video.mp4'))) reliquary(['sample', '--out', sample]);
   const out = join(root, `out/bench-rd-${r.name}${full ? '-full' : ''}`);
   reliquary(['bench', 'rd', ...r.args, '-o', out, ...(full ? [] : ['--quick'])]);
   const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { date: string; machine: { adapter: string } };

@@ -45,7 +45,7 @@ import { compositeOverBackground } from '../background/composite.ts';
 import type { Preset, PresetName } from '../presets.ts';
 import type { PoseFeatures } from '../poses/estimate-poses.ts';
 import { codeAnchor, ANCHOR_MAX_CRF, type AnchorCodec } from './anchors.ts';
-import { FULL_GRID, QUICK_GRID, cloneGrid, type RdGrid } from './rd-grid.ts';
+import { FULL_GRID, QUICK_GRID, cloneGrid, codedFrameStep, type RdGrid } from './rd-grid.ts';
 import { bdQuality, bdRate, needsExtension, type RdCurve } from './bjontegaard.ts';
 import type { BdRow, RdExperiment, RdPoint, RdResults } from './rd-results.ts';
 import { writeReport } from './report/write-report.ts';
@@ -109,10 +109,11 @@ export async function runRdBench(o: RdBenchOptions): Promise<RdBenchResult> {
   for (const e of experiments) if (e !== 'fp' && e !== 'pc') throw new TypeError(`experiments must be fp and/or pc (got ${String(e)})`);
   for (const a of anchors) if (!(a in ANCHOR_MAX_CRF)) throw new TypeError(`anchors must be among x264, x265, av1 (got ${String(a)})`);
   if (!existsSync(o.video) || !statSync(o.video).isFile()) throw new TypeError(`the input video ${o.video} must be an existing file`);
-  if (!Number.isInteger(grid.frameStep) || grid.frameStep < 1) throw new TypeError(`the frame step must be an integer ≥ 1 (got ${grid.frameStep})`);
+  codedFrameStep(grid, 1); // validates the grid's frame settings before any work
   const source = await probeVideo(o.video, { countFrames: true });
+  const frameStep = codedFrameStep(grid, source.frameCount ?? 0);
   const scale = grid.maxShortSide ? scaleFilter(source.width, source.height, grid.maxShortSide) : null;
-  const subsampled = grid.frameStep !== 1 || scale !== null;
+  const subsampled = frameStep !== 1 || scale !== null;
   if (subsampled && (o.segmentation?.masks || o.poses?.file)) {
     throw new TypeError('--masks and --poses describe the frames of the input video; with --quick (subsampled frames) let the benchmark segment and pose the frames itself, or use the full grid');
   }
@@ -126,17 +127,17 @@ export async function runRdBench(o: RdBenchOptions): Promise<RdBenchResult> {
 
   // 1. The coded input.
   const st = statSync(o.video);
-  const inputKey = sha({ video: resolve(o.video), size: st.size, mtime: st.mtimeMs, step: grid.frameStep, scale });
+  const inputKey = sha({ video: resolve(o.video), size: st.size, mtime: st.mtimeMs, step: frameStep, scale });
   let coded = o.video;
   if (subsampled) {
     coded = join(cache, `input-${inputKey}.mkv`);
     if (!existsSync(coded)) {
-      log(`input: every ${grid.frameStep}. frame${grid.maxShortSide ? `, short side ≤ ${grid.maxShortSide} px` : ''} (FFV1, lossless)`);
+      log(`input: every ${frameStep}. frame${grid.maxShortSide ? `, short side ≤ ${grid.maxShortSide} px` : ''} (FFV1, lossless)`);
       const tmp = `${coded}.tmp.mkv`;
       execFileSync('ffmpeg', [
         '-v', 'error', '-y', '-i', o.video, '-an',
-        '-vf', [`select='not(mod(n\\,${grid.frameStep}))'`, `setpts=N/(${(source.fps || 30) / grid.frameStep}*TB)`, ...(scale ? [scale] : [])].join(','),
-        '-r', String((source.fps || 30) / grid.frameStep), '-c:v', 'ffv1', '-pix_fmt', 'rgb24', tmp,
+        '-vf', [`select='not(mod(n\\,${frameStep}))'`, `setpts=N/(${(source.fps || 30) / frameStep}*TB)`, ...(scale ? [scale] : [])].join(','),
+        '-r', String((source.fps || 30) / frameStep), '-c:v', 'ffv1', '-pix_fmt', 'rgb24', tmp,
       ]);
       renameSync(tmp, coded);
     }
@@ -408,7 +409,7 @@ export async function runRdBench(o: RdBenchOptions): Promise<RdBenchResult> {
       coded: { width: info.width, height: info.height, frames },
     },
     settings: {
-      quick: Boolean(o.quick), grid, experiments, anchors, preset: o.preset ?? 'cpu', segmentation: o.segmentation?.masks ? `masks ${o.segmentation.masks}` : (o.segmentation?.model ?? 'isnet'),
+      quick: Boolean(o.quick), grid, frameStep, experiments, anchors, preset: o.preset ?? 'cpu', segmentation: o.segmentation?.masks ? `masks ${o.segmentation.masks}` : (o.segmentation?.model ?? 'isnet'),
       poses: o.poses?.file ? `file ${o.poses.file}` : `COLMAP (${o.poses?.features ?? 'object'} features)`, panelFrame: panelIndex, lpips: o.lpips ?? null,
       frontEndSeconds: capture.stageSeconds,
     },

@@ -33,7 +33,7 @@ FP (paper Fig. 3): Reliquary over λ × d_f against x264/x265/SVT-AV1 on the obj
 PC (paper Fig. 4): one field (λ 0.008, d_f 2) with the background stream over GOP × CRF, against
 the anchors on the full video. Every anchor curve is extended (more CRFs) until its PSNR-CENTER
 range covers Reliquary's, so BD-rate / BD-PSNR are computed on an overlap, never extrapolated.
---quick: every 3rd frame at a 360 px short side, 2 FP fields of 500 steps, 3 CRFs per anchor: for a CPU.
+--quick: at most 60 frames at a 360 px short side, 2 FP fields of 1000 steps, 3 CRFs per anchor: for a CPU.
 The full grid is the paper's (8 fields of the preset's steps at the source size): for a GPU machine.
 Points are cached in REPORT/cache: rerun the same command to resume an interrupted sweep.`;
 
@@ -46,7 +46,10 @@ function list<T extends string>(v: string, allowed: readonly T[], flag: string):
 export async function runBenchRd(video: string, f: BenchRdFlags): Promise<void> {
   const grid = cloneGrid(f.quick ? QUICK_GRID : FULL_GRID);
   if (f.steps !== undefined) grid.steps = f.steps;
-  if (f.frameStep !== undefined) grid.frameStep = f.frameStep;
+  if (f.frameStep !== undefined) {
+    grid.frameStep = f.frameStep;
+    grid.maxFrames = null;
+  }
   if (f.shortSide !== undefined) grid.maxShortSide = f.shortSide === 0 ? null : f.shortSide;
   const t0 = performance.now();
   const r = await runRdBench({
