@@ -100,8 +100,8 @@ export class ViewRenderer {
     const f = this.field;
     if (numSamples > 0) f.forward(batch, this.rays.samples, this.rays.sampleDirs, numSamples, false);
     compositeKernel.dispatch(batch, {
-      rays: this.rays.rays, rayRange: this.rays.rayRange, density: f.colIn, rgb: f.rgb, dRgb: f.dRgb, dDensity: f.dDensity, rayOut: this.out,
-    }, { count: numRays, mode, densStride: f.colStride, numRays, minTransmittance: this.march.minTransmittance, dt: this.march.dt, maskWeight: 0 });
+      rays: this.rays.rays, rayRange: this.rays.rayRange, density: f.colIn, rgb: f.rgb, dRgb: f.dRgb, dDensity: f.dDensity, rayOut: this.out, samples: this.rays.samples,
+    }, { count: numRays, mode, densStride: f.colStride, numRays, minTransmittance: this.march.minTransmittance, dt: this.march.dt, maskWeight: 0, distWeight: 0 });
   }
 
   destroy(): void {

@@ -203,8 +203,8 @@ export class Trainer {
     b.clear(field.dRgb, 0, Math.ceil((n * 3 * 4) / 16) * 16 || undefined);
     b.clear(field.dDensity, 0, Math.ceil((n * 4) / 16) * 16 || undefined);
     compositeKernel.dispatch(b, {
-      rays: this.rayBatch.rays, rayRange: this.kept.range, density: field.colIn, rgb: field.rgb, dRgb: field.dRgb, dDensity: field.dDensity, rayOut: this.rayOut,
-    }, { count: R, mode: COMPOSITE_TRAIN, densStride: field.colStride, numRays: R, minTransmittance: march.minTransmittance, dt: march.dt, maskWeight: this.maskWeight });
+      rays: this.rayBatch.rays, rayRange: this.kept.range, density: field.colIn, rgb: field.rgb, dRgb: field.dRgb, dDensity: field.dDensity, rayOut: this.rayOut, samples: this.kept.samples,
+    }, { count: R, mode: COMPOSITE_TRAIN, densStride: field.colStride, numRays: R, minTransmittance: march.minTransmittance, dt: march.dt, maskWeight: this.maskWeight, distWeight: config.distWeight ?? 0 });
     if (n > 0) field.backward(b, n);
     if (rateOn) this.rate!.record(b, { theta: field.grid.params, grad: field.grid.grad, occupancy: occupancy.bits, lambda: config.rate!.lambda, step: this.step });
     for (const g of this.groups) if (rateOn || !g.name.startsWith('context-')) g.update(b, lr);

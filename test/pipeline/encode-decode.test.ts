@@ -65,6 +65,7 @@ test('encode → .rlq → decode: every grid bit restored, frames identical to t
   const expected = binarizeParams(tensors.get('grid')!, gridLayout(header.field.grid.hash, header.field.grid.planes), occBits, header.field.occupancy.resolution);
   assert.deepEqual(decoded.theta, expected);
   assert.deepEqual(decoded.occupancy.bits, occBits);
+  assert.equal(inspectFile(file).occupiedCells, occBits.reduce((a, w) => { for (let x = w; x; x &= x - 1) a++; return a; }, 0), 'info counts the coded occupied cells');
 
   // Frames decoded from the file equal the encoder-side render of the same (binarized, 10-bit) field.
   const mlps = fieldMlpConfigs(header.field);

@@ -22,14 +22,19 @@ test('composite reference: gradients match central finite differences', () => {
     const dt = 0.05;
     // With and without the mask loss; its opacity stays inside the clamp [1e-3, 1 − 1e-3] here
     // (T ≥ 0.69^17 > 1e-3, and one sample of s ≥ −2 gives o > 6e-3).
-    for (const maskWeight of [0, 0.3]) {
-      const ref = compositeRayRef(dens, rgb, dt, bg, target, 1, 1e-4, maskWeight);
+    // Sample distances along the ray: increasing, with uneven gaps (the march skips empty cells).
+    let tk = 0.1;
+    const t = Array.from({ length: n }, () => (tk += dt * (1 + 3 * r())));
+    for (const [maskWeight, distWeight] of [[0, 0], [0.3, 0], [0, 0.7], [0.3, 0.7]] as const) {
+      const dist = { weight: distWeight, t };
+      const ref = compositeRayRef(dens, rgb, dt, bg, target, 1, 1e-4, maskWeight, dist);
       assert.equal(ref.used, n);
-      const gD = finiteDiff((x) => compositeRayRef(x, rgb, dt, bg, target, 1, 1e-4, maskWeight).objective, dens);
-      const gC = finiteDiff((x) => compositeRayRef(dens, x, dt, bg, target, 1, 1e-4, maskWeight).objective, rgb);
+      const gD = finiteDiff((x) => compositeRayRef(x, rgb, dt, bg, target, 1, 1e-4, maskWeight, dist).objective, dens);
+      const gC = finiteDiff((x) => compositeRayRef(dens, x, dt, bg, target, 1, 1e-4, maskWeight, dist).objective, rgb);
       // Central differences with h = 1e-6 on an O(1) smooth function: error ~ h² f''' + ε/h ≈ 1e-10.
-      assertClose(ref.dDensity, gD, `dDensity n=${n} λ_m=${maskWeight}`, { atol: 1e-8, rtol: 1e-6 });
-      assertClose(ref.dRgb, gC, `dRgb n=${n} λ_m=${maskWeight}`, { atol: 1e-8, rtol: 1e-6 });
+      assertClose(ref.dDensity, gD, `dDensity n=${n} λ_m=${maskWeight} λ_d=${distWeight}`, { atol: 1e-8, rtol: 1e-6 });
+      assertClose(ref.dRgb, gC, `dRgb n=${n} λ_m=${maskWeight} λ_d=${distWeight}`, { atol: 1e-8, rtol: 1e-6 });
+      if (distWeight > 0 && n > 1) assert.ok(ref.distortion > 0);
     }
   }
 });
@@ -51,28 +56,40 @@ test('composite: GPU forward, loss and gradients match the reference', async () 
   let off = 0;
   const dt = 0.02;
   const maskWeight = 0.05;
+  const distWeight = 0.5;
+  // Sample positions: along +z from each ray's origin, uneven steps (t = distance to the origin).
+  const positions = new Float32Array(total * 4).fill(SENTINEL);
   const refs = [];
   for (let i = 0; i < numRays; i++) {
     const n = rayCounts[i]!;
     const hot = i % 4 === 0;
     const d = randomArray(n, r, hot ? 2 : -3, hot ? 6 : 2);
     d.forEach((v, k) => (density[(off + k) * densStride] = v));
+    const origin = [r(), r(), r()];
+    const ts: number[] = [];
+    let tk = r();
+    for (let k = 0; k < n; k++) {
+      tk += dt * (1 + 2 * r());
+      positions.set([origin[0]!, origin[1]!, origin[2]! + tk, dt], 4 * (off + k));
+      ts.push(Math.fround(Math.fround(origin[2]! + tk) - Math.fround(origin[2]!)));
+    }
     const bg = [r(), r(), r()];
     const target = [r(), r(), r(), i % 3 === 0 ? 1 : r()];
-    rays.set([0, 0, 0, 0, 0, 0, 1, 0, ...target, ...bg, 0], i * 16);
+    rays.set([...origin, 0, 0, 0, 1, 0, ...target, ...bg, 0], i * 16);
     range[2 * i] = off;
     range[2 * i + 1] = n;
-    refs.push(compositeRayRef(Float64Array.from(d, (v) => Math.fround(v)), rgb.subarray(3 * off, 3 * (off + n)), dt, bg.map(Math.fround), target.map(Math.fround), numRays, 1e-4, maskWeight));
+    refs.push(compositeRayRef(Float64Array.from(d, (v) => Math.fround(v)), rgb.subarray(3 * off, 3 * (off + n)), dt, bg.map(Math.fround), target.map(Math.fround), numRays, 1e-4, maskWeight, { weight: distWeight, t: ts }));
     off += n;
   }
   const bufs = {
     rays: pool.upload('rays', rays), rayRange: pool.upload('range', range), density: pool.upload('density', density),
     rgb: pool.upload('rgb', rgb), dRgb: pool.upload('dRgb', new Float32Array(3 * total).fill(SENTINEL)),
     dDensity: pool.upload('dDensity', new Float32Array(total).fill(SENTINEL)), rayOut: pool.upload('out', new Float32Array(numRays * 4).fill(SENTINEL)),
+    samples: pool.upload('samples', positions),
   };
   for (const mode of [COMPOSITE_TRAIN, COMPOSITE_RENDER]) {
     const batch = new Batch(ctx, 'composite-test');
-    compositeKernel.dispatch(batch, bufs, { count: numRays, mode, densStride, numRays, minTransmittance: 1e-4, dt, maskWeight });
+    compositeKernel.dispatch(batch, bufs, { count: numRays, mode, densStride, numRays, minTransmittance: 1e-4, dt, maskWeight, distWeight });
     await batch.submit();
     const out = await readF32(ctx, bufs.rayOut);
     if (mode === COMPOSITE_TRAIN) {
@@ -81,6 +98,8 @@ test('composite: GPU forward, loss and gradients match the reference', async () 
       assert.deepEqual(Array.from({ length: numRays }, (_, i) => out[4 * i + 1]!), refs.map((x) => x.used), 'samples used per ray');
       // BCE up to −log(1e-3) ≈ 6.9 from f32 logs of f32 products: relative error ~1e-5.
       assertClose(Array.from({ length: numRays }, (_, i) => out[4 * i + 2]!), refs.map((x) => x.bce), 'mask BCE', { atol: 1e-4, rtol: 1e-4 });
+      // The distortion: O(n) prefix sums in f32 against the O(n²) definition in float64.
+      assertClose(Array.from({ length: numRays }, (_, i) => out[4 * i + 3]!), refs.map((x) => x.distortion), 'distortion', { atol: 1e-5, rtol: 1e-4 });
       const wantD = new Float64Array(total);
       const wantC = new Float64Array(3 * total);
       let o = 0;

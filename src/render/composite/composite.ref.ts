@@ -10,7 +10,9 @@ export interface CompositeRayRef {
   loss: number;
   /** BCE of the opacity (clamped to [1e-3, 1 − 1e-3]) against the target alpha. */
   bce: number;
-  /** loss + maskWeight·bce. */
+  /** Distortion Σ_{i,j} w_i w_j |t_i − t_j| + δ/3 Σ w_i² of the used samples (computed in O(n²) here). */
+  distortion: number;
+  /** loss + maskWeight·bce + distWeight·distortion. */
   objective: number;
   used: number;
   dDensity: Float64Array;
@@ -22,6 +24,8 @@ const sig = (x: number) => 1 / (1 + Math.exp(-x));
 export function compositeRayRef(
   density: ArrayLike<number>, rgb: ArrayLike<number>, dt: number, bg: ArrayLike<number>, target: ArrayLike<number> /* rgba */,
   numRays: number, minTransmittance = 1e-4, maskWeight = 0,
+  /** The distortion loss: its weight λ_d and each sample's distance t_i from the ray origin. */
+  dist: { weight: number; t: ArrayLike<number> } = { weight: 0, t: [] },
 ): CompositeRayRef {
   const n = density.length;
   let T = 1;
@@ -44,6 +48,25 @@ export function compositeRayRef(
   const o = Math.min(Math.max(1 - T, 1e-3), 1 - 1e-3);
   const bce = -(at * Math.log(o) + (1 - at) * Math.log(1 - o));
   const gMask = ((maskWeight * (o - at)) / (o * (1 - o) * numRays)) * T;
+  // Distortion: weights of the used samples, the loss by its definition (all pairs), and dL/dw_k.
+  const ws: number[] = [];
+  for (let k = 0, Tk = 1; k < used; k++) {
+    const a = 1 - Math.exp(-Math.exp(Math.min(density[k]!, 15)) * dt);
+    ws.push(Tk * a);
+    Tk *= 1 - a;
+  }
+  let distortion = 0;
+  const gw = new Float64Array(used);
+  if (dist.weight > 0) {
+    for (let i = 0; i < used; i++) {
+      for (let j = 0; j < used; j++) {
+        distortion += ws[i]! * ws[j]! * Math.abs(dist.t[i]! - dist.t[j]!);
+        gw[i]! += 2 * ws[j]! * Math.abs(dist.t[i]! - dist.t[j]!);
+      }
+      distortion += (ws[i]! * ws[i]! * dt) / 3;
+      gw[i]! += (2 / 3) * ws[i]! * dt;
+    }
+  }
   const dDensity = new Float64Array(n);
   const dRgb = new Float64Array(3 * n);
   let Ti = 1;
@@ -62,10 +85,16 @@ export function compositeRayRef(
       ds += dt * (Tn * cc - (Cf[c]! - acc[c]!)) * dC[c]!;
     }
     ds += dt * gMask;
+    if (dist.weight > 0) {
+      // dL/ds_k = σ_k·dt·(g_k·T_{k+1} − Σ_{i>k} g_i·w_i), by the chain rule through w_i = T_i·α_i.
+      let suffix = 0;
+      for (let i = k + 1; i < used; i++) suffix += gw[i]! * ws[i]!;
+      ds += ((dt * dist.weight) / numRays) * (gw[k]! * Tn - suffix);
+    }
     dDensity[k] = ds * Math.exp(Math.max(-15, Math.min(15, raw)));
     Ti = Tn;
   }
-  return { color: Cf, alpha: 1 - T, loss, bce, objective: loss + maskWeight * bce, used, dDensity, dRgb };
+  return { color: Cf, alpha: 1 - T, loss, bce, distortion, objective: loss + maskWeight * bce + dist.weight * distortion, used, dDensity, dRgb };
 }
 
 /** float64 twin of compact.wgsl for one ray: how many leading samples it keeps. */

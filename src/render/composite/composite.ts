@@ -6,9 +6,9 @@ export const compositeKernel = new Kernel({
   source: wgsl(import.meta.url, './composite.wgsl'),
   bindings: [
     ['rays', 'storage'], ['rayRange', 'read-only-storage'], ['density', 'read-only-storage'], ['rgb', 'read-only-storage'],
-    ['dRgb', 'storage'], ['dDensity', 'storage'], ['rayOut', 'storage'],
+    ['dRgb', 'storage'], ['dDensity', 'storage'], ['rayOut', 'storage'], ['samples', 'read-only-storage'],
   ],
-  params: [['count', 'u32'], ['mode', 'u32'], ['densStride', 'u32'], ['numRays', 'f32'], ['minTransmittance', 'f32'], ['dt', 'f32'], ['maskWeight', 'f32']],
+  params: [['count', 'u32'], ['mode', 'u32'], ['densStride', 'u32'], ['numRays', 'f32'], ['minTransmittance', 'f32'], ['dt', 'f32'], ['maskWeight', 'f32'], ['distWeight', 'f32']],
 } as const);
 
 /** Composite modes. */
