@@ -42,7 +42,7 @@ import { decodeFieldFile } from '../codec/field-file.ts';
 import { withBackground } from '../codec/with-background.ts';
 import { decodeBackgroundStream, encodeBackgroundStream } from '../background/background-stream.ts';
 import { compositeOverBackground } from '../background/composite.ts';
-import type { Preset, PresetName } from '../presets.ts';
+import { getPreset, type Preset, type PresetName } from '../presets.ts';
 import type { PoseFeatures } from '../poses/estimate-poses.ts';
 import { codeAnchor, ANCHOR_MAX_CRF, type AnchorCodec } from './anchors.ts';
 import { FULL_GRID, QUICK_GRID, cloneGrid, codedFrameStep, type RdGrid } from './rd-grid.ts';
@@ -157,9 +157,10 @@ export async function runRdBench(o: RdBenchOptions): Promise<RdBenchResult> {
   const pixels = capture.width * capture.height * frames;
   const panelIndex = Math.min(frames - 1, Math.max(0, o.panelFrame ?? Math.floor(frames / 2)));
   const base = sha({ inputKey, capture: readFileSync(join(cache, 'capture', 'stages.json'), 'utf8'), lpips: o.lpips ?? null, panelIndex });
-  // The encoder's visibility pruning is part of what a field is (fields cached before it existed differ).
-  const prune = PRUNE_PRESETS[o.preset ?? 'cpu'];
-  const fieldBase = sha({ base, preset: o.preset ?? 'cpu', steps: grid.steps, configure: o.configureKey ?? null, prune });
+  // What a field is trained with: the preset's whole content (a changed default retrains) and the
+  // encoder's visibility pruning.
+  const presetName = o.preset ?? 'cpu';
+  const fieldBase = sha({ base, preset: getPreset(presetName), steps: grid.steps, configure: o.configureKey ?? null, prune: PRUNE_PRESETS[presetName] });
 
   // The object-only reference (FP): the source times its soft alpha, on black.
   const refFp = join(cache, 'ref-fp');

@@ -77,7 +77,8 @@ export const RATE_PRESETS = Object.freeze({
 
 /**
  * Visibility pruning per preset, used by the encoder (training alone does not prune). ε = 1e-3:
- * measured on apple.mp4 (docs/TRAINING.md, "Visibility pruning").
+ * measured on apple.mp4 (docs/TRAINING.md, "Visibility pruning"). Both presets also train with the
+ * distortion loss (λ_d = 0.01), which is what makes the surfaces sharp enough to prune.
  */
 export const PRUNE_PRESETS = Object.freeze({
   paper: Object.freeze({ at: 0.9, window: 0.2, minWeight: 1e-3 }),
@@ -89,9 +90,9 @@ export const TRAIN_PRESETS = Object.freeze({
    * Instant-NGP / CNC practice on a GPU, 20k steps. 2^16 kept samples per step (Instant-NGP: 2^18): with
    * width-160 MLPs a larger batch's activations exceed WebGPU's 128 MiB storage binding.
    */
-  paper: Object.freeze({ steps: 20000, samplesPerStep: 1 << 16, initialRays: 4096, maxRays: 1 << 16, lr: 1e-2, warmupSteps: 100, decayAt: [0.5, 0.75, 0.9], decayFactor: 0.33, mlpL2: 1e-6, seed: 1 }),
+  paper: Object.freeze({ steps: 20000, samplesPerStep: 1 << 16, initialRays: 4096, maxRays: 1 << 16, lr: 1e-2, warmupSteps: 100, decayAt: [0.5, 0.75, 0.9], decayFactor: 0.33, mlpL2: 1e-6, distWeight: 0.01, seed: 1 }),
   /** Sized for a 2-core CPU (lavapipe): small batches, many cheap steps. */
-  cpu: Object.freeze({ steps: 3000, samplesPerStep: 1 << 15, initialRays: 1024, maxRays: 1 << 14, lr: 1e-2, warmupSteps: 50, decayAt: [0.6, 0.8, 0.9], decayFactor: 0.33, mlpL2: 1e-6, seed: 1 }),
+  cpu: Object.freeze({ steps: 3000, samplesPerStep: 1 << 15, initialRays: 1024, maxRays: 1 << 14, lr: 1e-2, warmupSteps: 50, decayAt: [0.6, 0.8, 0.9], decayFactor: 0.33, mlpL2: 1e-6, distWeight: 0.01, seed: 1 }),
 } satisfies Record<string, TrainConfig>);
 
 /**
