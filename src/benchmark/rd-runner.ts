@@ -163,19 +163,22 @@ export async function runRdBench(o: RdBenchOptions): Promise<RdBenchResult> {
   const fieldBase = sha({ base, preset: getPreset(presetName), steps: grid.steps, configure: o.configureKey ?? null, prune: PRUNE_PRESETS[presetName] });
 
   // The object-only reference (FP): the source times its soft alpha, on black.
+  // Its `done` marker holds the key of the input and front end it was made from: a report folder reused
+  // for another video (or another frame step) rebuilds it.
   const refFp = join(cache, 'ref-fp');
-  if (experiments.includes('fp') && !existsSync(join(refFp, 'done'))) {
+  const refDone = join(refFp, 'done');
+  if (experiments.includes('fp') && !(existsSync(refDone) && readFileSync(refDone, 'utf8') === base)) {
+    rmSync(refFp, { recursive: true, force: true });
     mkdirSync(refFp, { recursive: true });
     for (const n of capture.names) {
       const rgba = await sharp(join(cache, 'capture', 'rgba', n)).ensureAlpha().raw().toBuffer();
       await sharp(overBlack(new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.length)), { raw: { width: capture.width, height: capture.height, channels: 3 } }).png().toFile(join(refFp, n));
     }
-    writeFileSync(join(refFp, 'done'), '');
+    writeFileSync(refDone, base);
   }
-  const refPng = join(out, 'frames', 'reference-pc.png');
-  const refFpPng = join(out, 'frames', 'reference-fp.png');
-  if (experiments.includes('pc') && !existsSync(refPng)) await sharp(join(capture.framesDir, capture.names[panelIndex]!)).png().toFile(refPng);
-  if (experiments.includes('fp') && !existsSync(refFpPng)) copyFileSync(join(refFp, capture.names[panelIndex]!), refFpPng);
+  // The panel's reference crops: one frame each, cheap enough to write on every run.
+  if (experiments.includes('pc')) await sharp(join(capture.framesDir, capture.names[panelIndex]!)).png().toFile(join(out, 'frames', 'reference-pc.png'));
+  if (experiments.includes('fp')) copyFileSync(join(refFp, capture.names[panelIndex]!), join(out, 'frames', 'reference-fp.png'));
 
   const ctx = o.gpu ?? (await acquireGpu());
   const adapter = adapterName(ctx.adapter);

@@ -13,7 +13,7 @@
  * stage's options) in `stages.json`, so a killed encode resumes where it stopped and a rerun with the
  * same input skips finished stages.
  */
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { probeVideo, readVideoFrames } from '../video/ffmpeg.ts';
@@ -114,6 +114,8 @@ export async function prepareVideoCapture(o: VideoCaptureOptions): Promise<Video
   } else {
     const t0 = performance.now();
     o.onStage?.('frames', `${width}x${height} at ${fps.toFixed(2)} fps`);
+    // A work folder reused for another video: no frame of the old one may stay behind.
+    rmSync(framesDir, { recursive: true, force: true });
     mkdirSync(framesDir, { recursive: true });
     names = [];
     for await (const rgb of readVideoFrames(o.video)) {
@@ -138,7 +140,11 @@ export async function prepareVideoCapture(o: VideoCaptureOptions): Promise<Video
   } else {
     const t0 = performance.now();
     o.onStage?.('segment', o.masks ? `masks from ${o.masks}` : `model ${o.model ?? 'isnet'}`);
-    for (const d of [alphaDir, colmapMasks, rgbaDir]) mkdirSync(d, { recursive: true });
+    // Folders are read whole (a mask folder must hold one mask per frame): start them empty.
+    for (const d of [alphaDir, colmapMasks, rgbaDir]) {
+      rmSync(d, { recursive: true, force: true });
+      mkdirSync(d, { recursive: true });
+    }
     async function* frames() {
       for (const n of names) {
         const { data, info: i } = await sharp(join(framesDir, n)).removeAlpha().raw().toBuffer({ resolveWithObject: true });

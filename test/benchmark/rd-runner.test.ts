@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testGpu } from '../helpers/gpu.ts';
@@ -80,6 +80,18 @@ test('bench rd: tiny grid → points, BD rows and report; rerun resumes; a lost 
     const r3 = await runRdBench(opts);
     assert.deepEqual([...r3.computed].sort(), lost.map((p) => p.key).sort());
     assert.deepEqual(strip(r3.results.points), strip(pts));
+
+    // The same report folder for another video (8 frames instead of 12): nothing of the first may be
+    // reused, the object-only reference included.
+    const other = join(dir, 'other');
+    await writeSample({ out: other, frames: 8, width: 80, height: 64, samplesPerPixel: 1, video: true, seed: 5 });
+    const r4 = await runRdBench({
+      ...opts, video: join(other, 'video.mp4'), experiments: ['fp'], anchors: ['x264'], grid: { ...grid, fp: { ...grid.fp, lambdas: [3.2e-2] } },
+      segmentation: { masks: join(other, 'masks') }, poses: { file: join(other, 'transforms.json') },
+    });
+    assert.equal(r4.results.input.coded.frames, 8);
+    assert.equal(readdirSync(join(out, 'cache', 'ref-fp')).filter((f) => f.endsWith('.png')).length, 8, 'the object-only reference was rebuilt');
+    assert.deepEqual([...r4.computed].sort(), r4.results.points.map((p) => p.key).sort(), 'every point of the new video is computed');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
